@@ -1,0 +1,5 @@
+from .checkpoint import (UntrustedCheckpointError, atomic_save, load_checkpoint,
+                         load_checkpoint_file)
+
+__all__ = ['UntrustedCheckpointError', 'atomic_save', 'load_checkpoint',
+           'load_checkpoint_file']

@@ -1,0 +1,3 @@
+from .pipelines import *  # noqa: F401,F403
+
+__all__ = []
