@@ -60,11 +60,13 @@ def _numpy_safe_globals():
 
 @_once
 def allow_checkpoint_types():
-    """Fix 1: let ``weights_only`` loading accept numpy data and mmcv's ConfigDict."""
-    import addict
-    from mmcv.utils import ConfigDict
-    torch.serialization.add_safe_globals(
-        _numpy_safe_globals() + [ConfigDict, addict.Dict])
+    """Fix 1: let ``weights_only`` loading accept numpy arrays, dtypes and scalars.
+
+    (mmcv's ``ConfigDict`` cannot be allowed this way: torch's weights-only
+    unpickler only fills plain dicts. Configs go into checkpoints as text, as mmseg
+    does with ``meta['config'] = cfg.pretty_text``.)
+    """
+    torch.serialization.add_safe_globals(_numpy_safe_globals())
     _wrap_mmcv_loader_errors()
 
 
@@ -90,7 +92,7 @@ def untrusted_message(filename, err):
     detail = next((line.strip() for line in first if 'GLOBAL' in line or 'global' in line),
                   first[0] if first else '')
     return (f'refusing to load checkpoint {filename!s}: it contains objects other '
-            f'than tensors, numbers, numpy arrays and configs ({detail}). Unpickling '
+            f'than tensors, numbers, strings and numpy arrays ({detail}). Unpickling '
             f'them could run code from the file. If you trust its origin, load it '
             f'with trusted=True (config key `trusted_checkpoint=True`, or '
             f'--trusted-checkpoint on the command line).')

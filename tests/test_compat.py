@@ -1,0 +1,112 @@
+"""Each fix of mmseg_ext.compat, on CPU."""
+import os.path as osp
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from mmcv.runner import load_checkpoint as mmcv_load_checkpoint
+from mmcv.runner import save_checkpoint
+from mmcv.utils import Config
+
+from mmseg_ext import compat
+from mmseg_ext.core import UntrustedCheckpointError, atomic_save, load_checkpoint
+
+
+def _meta():
+    return dict(env_info='cpu', class_hist=np.arange(19, dtype=np.int64),
+                mean=np.float32(0.5), dtype=np.dtype('float64'), flag=np.bool_(True),
+                config=Config(dict(a=1, b=dict(c=[1, 2]))).pretty_text)
+
+
+def test_mmcv_checkpoint_with_numpy_meta_round_trips(tmp_path):
+    model = torch.nn.Linear(3, 2)
+    path = str(tmp_path / 'ckpt.pth')
+    save_checkpoint(model, path, meta=_meta())
+    other = torch.nn.Linear(3, 2)
+    ckpt = mmcv_load_checkpoint(other, path, map_location='cpu')
+    assert torch.equal(other.weight, model.weight)
+    np.testing.assert_array_equal(ckpt['meta']['class_hist'], np.arange(19))
+    assert ckpt['meta']['mean'] == np.float32(0.5)
+    assert ckpt['meta']['dtype'] == np.dtype('float64')
+    assert ckpt['meta']['flag'] and 'c=[1, 2]' in ckpt['meta']['config']
+
+
+class Evil:
+    """Stands for any object whose unpickling would run code."""
+
+    def __reduce__(self):
+        return (print, ('pwned',))
+
+
+def test_checkpoint_with_pickled_callable_is_refused(tmp_path):
+    path = str(tmp_path / 'evil.pth')
+    torch.save({'state_dict': torch.nn.Linear(3, 2).state_dict(), 'meta': Evil()}, path)
+    with pytest.raises(UntrustedCheckpointError, match=r'refusing to load checkpoint .*evil\.pth.*trusted=True'):
+        mmcv_load_checkpoint(torch.nn.Linear(3, 2), path)
+    with pytest.raises(UntrustedCheckpointError, match='evil.pth'):
+        load_checkpoint(torch.nn.Linear(3, 2), path)
+    assert isinstance(UntrustedCheckpointError('x'), pickle.UnpicklingError)
+
+
+def test_trusted_checkpoint_loads_everything(tmp_path, capsys):
+    model = torch.nn.Linear(3, 2)
+    path = str(tmp_path / 'evil.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': Evil()}, path)
+    other = torch.nn.Linear(3, 2)
+    load_checkpoint(other, path, trusted=True)
+    assert torch.equal(other.bias, model.bias)
+    assert 'pwned' in capsys.readouterr().out  # the opt-in really unpickles
+
+
+def test_atomic_save_leaves_no_partial_file(tmp_path):
+    path = tmp_path / 'a.pth'
+    atomic_save({'x': torch.ones(2)}, str(path))
+    assert torch.equal(torch.load(str(path))['x'], torch.ones(2))
+    with pytest.raises((pickle.PicklingError, AttributeError), match='pickle'):
+        atomic_save({'x': lambda: 0}, str(path))
+    assert torch.equal(torch.load(str(path))['x'], torch.ones(2))
+    assert [p.name for p in tmp_path.iterdir()] == ['a.pth']
+
+
+def test_scatter_get_stream_accepts_int_gpu_ids():
+    import mmcv.parallel._functions as functions
+    assert functions._get_stream(-1) is None
+    if not torch.cuda.is_available():
+        assert functions._get_stream(0) is None  # torch's own code raised AttributeError here
+
+
+def test_mmdataparallel_forward_on_cpu():
+    from mmcv.parallel import MMDataParallel
+    model = MMDataParallel(torch.nn.Linear(3, 2))
+    out = model(torch.ones(1, 3))
+    assert out.shape == (1, 2)
+    assert torch.allclose(out, model.module(torch.ones(1, 3)))
+
+
+def test_numpy_aliases_restored():
+    from mmcv.ops import pixel_group  # noqa: F401  (uses np.float)
+    assert np.float is float and np.int is int
+    assert np.zeros(2, dtype=np.float).dtype == np.float64
+
+
+def test_persistent_workers_off_without_workers():
+    from mmseg.datasets import build_dataloader
+    loader = build_dataloader(list(range(4)), samples_per_gpu=2, workers_per_gpu=0,
+                              dist=False, shuffle=False)
+    assert loader.persistent_workers is False
+    assert [b.tolist() for b in loader] == [[0, 1], [2, 3]]
+
+
+def test_config_pretty_text_with_pinned_yapf(repo_root):
+    cfg = Config(dict(model=dict(type='X', depth=[2, 2]), lr=0.1))
+    text = cfg.pretty_text
+    assert "depth=[2, 2]" in text and 'lr = 0.1' in text
+
+
+def test_fixes_are_idempotent():
+    before = set(compat._APPLIED)
+    compat.apply_all()
+    assert compat._APPLIED == before == {
+        'allow_checkpoint_types', 'fix_scatter_stream', 'restore_numpy_aliases',
+        'fix_persistent_workers'}
