@@ -12,6 +12,7 @@ demo: install
 	@$(PY) tools/demo.py
 
 test: install
+	@bash scripts/test_services.sh
 	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(PY) -m pytest $(PYTEST_ARGS)
 
 clean-venv:

@@ -2,7 +2,14 @@
 custom_imports = dict(imports=['mmseg_ext', 'online_src'], allow_failed_imports=False)
 log_config = dict(
     interval=50,
-    hooks=[dict(type='TextLoggerHook', by_epoch=False)])
+    hooks=[
+        dict(type='TextLoggerHook', by_epoch=False),
+        # a scalar per logged key under <work_dir>/tf_logs
+        dict(type='TensorboardLoggerHook', by_epoch=False),
+    ])
+# Weights & Biases (optional, never required): enabled=True appends mmcv's
+# WandbLoggerHook (mmseg_ext.core.resolve_log_config); needs `pip install wandb`.
+wandb = dict(enabled=False, init_kwargs=dict(project='onda-seg'), log_artifact=False)
 dist_params = dict(backend='nccl')  # tools/train.py switches to gloo on CPU
 log_level = 'INFO'
 load_from = None

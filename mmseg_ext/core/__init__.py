@@ -1,5 +1,10 @@
+from . import evaluation  # noqa: F401  (registers OnlineEvalHook in mmcv HOOKS)
+from .atomic_runner import AtomicIterBasedRunner
 from .checkpoint import (UntrustedCheckpointError, atomic_save, load_checkpoint,
                          load_checkpoint_file)
+from .evaluation import OnlineEvalHook, StreamAccuracy
+from .optimizer import ParamWiseOptimizerConstructor
 
-__all__ = ['UntrustedCheckpointError', 'atomic_save', 'load_checkpoint',
-           'load_checkpoint_file']
+__all__ = ['AtomicIterBasedRunner', 'ParamWiseOptimizerConstructor',
+           'UntrustedCheckpointError', 'atomic_save', 'load_checkpoint',
+           'load_checkpoint_file', 'evaluation', 'OnlineEvalHook', 'StreamAccuracy']

@@ -1,1 +1,8 @@
-__all__ = []
+from .cotta import CoTTA
+from .dacs import DACS
+from .ewc import EWCPenalty
+from .source_only import SourceOnly
+from .tent import TENT
+from .uda_decorator import UDADecorator
+
+__all__ = ['UDADecorator', 'SourceOnly', 'DACS', 'TENT', 'CoTTA', 'EWCPenalty']

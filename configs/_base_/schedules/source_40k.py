@@ -1,0 +1,7 @@
+# Source training: 40k iterations, atomic checkpoints every 4k, validation mIoU
+# every 4k. The runner loads checkpoints weights-only unless trusted_checkpoint.
+runner = dict(type='AtomicIterBasedRunner', max_iters=40000)
+checkpoint_config = dict(by_epoch=False, interval=4000, max_keep_ckpts=2)
+evaluation = dict(interval=4000, metric='mIoU', pre_eval=True, save_best='mIoU')
+# Decoder-only fine-tuning: freeze every encoder parameter (and keep it in eval mode).
+freeze_encoder = False

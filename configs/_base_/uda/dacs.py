@@ -1,0 +1,58 @@
+# DACS (Tranheden et al., WACV 2021) with DAFormer's refinements (Hoyer et al.,
+# CVPR 2022), run online as in HAMLET. This file is the schema: it lists every
+# key of the DACS decorator with its default; variants override what changes.
+uda = dict(
+    type='DACS',
+    # ---- common to every method (UDADecorator) ----
+    # Freeze the student's backbone except parameters whose name contains one of
+    # trainable_keys (adapters); the EMA teacher and reference copy the student.
+    freeze_backbone=False,
+    trainable_keys=[],
+    # EWC (Kirkpatrick et al., 2017): lambda/2 * sum F (theta - theta_src)^2 on the
+    # trainable parameters; Fisher from ewc_fisher_batches source batches, cached
+    # in ewc_fisher_file (None: recomputed every run). 0 disables it.
+    ewc_lambda=0.0,
+    ewc_fisher_batches=8,
+    ewc_fisher_file=None,
+    # Log the L2 norm of each loss term's gradient as grad_mag.<term>.
+    log_grad_magnitude=False,
+    # ---- DACS ----
+    # EMA teacher momentum, warmed up as min(1 - 1/(t+1), alpha).
+    alpha=0.999,
+    # Pseudo-label confidence threshold; the pseudo-label weight is the fraction
+    # of pixels at or above it.
+    pseudo_threshold=0.968,
+    # Pseudo-label crop: rows with zero weight at the top/bottom, given for
+    # images pseudo_weight_ref_height rows high and scaled to the input height.
+    pseudo_weight_ignore_top=0,
+    pseudo_weight_ignore_bottom=0,
+    pseudo_weight_ref_height=512,
+    # Feature distance of the student's last-stage features to a frozen
+    # reference (the source model) on the source image; 0 builds no reference.
+    imnet_feature_dist_lambda=0.0,
+    imnet_feature_dist_classes=None,
+    imnet_feature_dist_scale_min_ratio=0.75,
+    # Same distance on the target image, without class mask.
+    target_feature_dist_lambda=0.0,
+    # Teacher / reference: 'mirror' the student's adapters or the plain
+    # 'pretrained' model (adapters switched off).
+    reference_mode='mirror',
+    teacher_mode='mirror',
+    # ClassMix pastes this fraction of the source classes (step kwarg mix_ratio
+    # overrides it, HAMLET's dynamic DACS).
+    mix_class_ratio=0.5,
+    # DACS strong augmentation of the mixed image.
+    blur=True,
+    color_jitter_strength=0.2,
+    color_jitter_probability=0.2,
+    # Train on the augmented target with pseudo-labels instead of the mix.
+    target_only=False,
+    # Weights of the source (clean) and mixed losses.
+    clean_loss_weight=1.0,
+    mix_loss_weight=1.0,
+    # Mix with the target labels (target_gt_semantic_seg) instead of
+    # pseudo-labels: an upper bound, needs a labelled stream.
+    oracle=False,
+    # Entropy of the student on the target (DACS+TENT); 0 disables it.
+    entropy_lambda=0.0,
+)

@@ -1,0 +1,11 @@
+# No adaptation: the source model deployed as is (the reference of the tables).
+uda = dict(
+    type='SourceOnly',
+    # ---- common to every method (see dacs.py) ----
+    freeze_backbone=False,
+    trainable_keys=[],
+    ewc_lambda=0.0,
+    ewc_fisher_batches=8,
+    ewc_fisher_file=None,
+    log_grad_magnitude=False,
+)

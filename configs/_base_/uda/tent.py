@@ -1,0 +1,15 @@
+# TENT (Wang et al., ICLR 2021): entropy minimisation on each target batch,
+# only LayerNorm/BatchNorm/GroupNorm affine parameters train. Lists every key.
+uda = dict(
+    type='TENT',
+    # ---- common to every method (see dacs.py) ----
+    freeze_backbone=False,
+    trainable_keys=[],
+    ewc_lambda=0.0,
+    ewc_fisher_batches=8,
+    ewc_fisher_file=None,
+    log_grad_magnitude=False,
+    # ---- TENT ----
+    # Batch-norm layers normalise with the target batch's statistics.
+    use_batch_stats=True,
+)

@@ -1,0 +1,16 @@
+# HAMLET-style budgeted DACS (Colomer et al., ICCV 2023) on the ProcCity storm: the
+# entropy detector restarts a budget of adapted frames after each detected domain
+# change, the learning rate is boosted in proportion to the jump, and MAD chooses
+# how deep each backward pass goes (modules k..4). Outside the budget, frames are
+# inference only, so the stream runs at a multiple of full DACS's speed.
+_base_ = ['./proccity_storm_mit-b0_dacs.py']
+model = dict(type='ModularEncoderDecoder')
+runner = dict(
+    budget=8,  # adapted frames after each detected change (+ the stream start)
+    budget_trigger='detector',
+    domain_detector=dict(enabled=True, signal='entropy', window=5, threshold=0.1,
+                         min_frames=5),
+    adaptive_schedule=dict(lr_policy='adaptive', lr_gain=2.0, lr_max_scale=3.0,
+                           decay_frames=8),
+    modular_training=True, training_policy='mad', alpha=0.1, temperature=1.0,
+    mad_time_update=True)

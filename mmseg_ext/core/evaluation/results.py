@@ -1,0 +1,168 @@
+"""Results of an online run on disk: atomic writers, ``results.csv`` and the plot.
+
+Every evaluation appends one row (domain x metric columns) to ``results.csv``
+and ``results.json`` (the JSON rows also hold per-class IoU). Files are rewritten
+whole through a temporary file and ``os.replace``, so a crash leaves the previous
+complete file, never half a row. The plot shows mIoU per domain along the stream
+(OnDA / HAMLET figures), stream accuracy per visit dashed.
+"""
+import csv
+import io
+import json
+import os
+import os.path as osp
+import tempfile
+
+import numpy as np
+
+__all__ = ['atomic_write', 'atomic_write_json', 'atomic_np_save', 'ResultsTable',
+           'plot_stream', 'SUMMARY_METRICS']
+
+SUMMARY_METRICS = ('mIoU', 'mAcc', 'aAcc')
+
+
+def atomic_write(data, filename, binary=False):
+    """Writes ``data`` (str, bytes, or a function of the open file) atomically."""
+    folder = osp.dirname(osp.abspath(filename))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix='.tmp-', dir=folder)
+    try:
+        with os.fdopen(fd, 'wb' if binary else 'w') as f:
+            if callable(data):
+                data(f)
+            else:
+                f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filename)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def atomic_write_json(obj, filename):
+    """JSON (numbers as floats) written atomically."""
+    atomic_write(json.dumps(obj, indent=1, default=float), filename)
+
+
+def atomic_np_save(array, filename):
+    """``np.save`` written atomically."""
+    atomic_write(lambda f: np.save(f, array), filename, binary=True)
+
+
+class ResultsTable:
+    """Rows of evaluations, kept in ``results.csv`` / ``results.json``.
+
+    Args:
+        work_dir (str | None): folder of the files; None keeps rows in memory.
+        csv_name (str): Default: 'results.csv'.
+        json_name (str): Default: 'results.json'.
+    """
+
+    def __init__(self, work_dir=None, csv_name='results.csv', json_name='results.json'):
+        self.work_dir = work_dir
+        self.csv_name = csv_name
+        self.json_name = json_name
+        self.rows = []
+
+    def load(self, keep=None):
+        """Reads the rows already on disk (resume), keeping the first ``keep``."""
+        path = self._path(self.json_name)
+        if path and osp.isfile(path):
+            with open(path) as f:
+                self.rows = json.load(f)
+        if keep is not None:
+            self.rows = self.rows[:keep]
+        return self.rows
+
+    def _path(self, name):
+        return osp.join(self.work_dir, name) if self.work_dir else None
+
+    def append(self, row):
+        """Adds a row and rewrites both files atomically."""
+        self.rows.append(dict(row))
+        self.write()
+
+    def write(self):
+        """Rewrites ``results.csv`` (summary columns) and ``results.json`` (all)."""
+        if not self.work_dir:
+            return
+        atomic_write_json(self.rows, self._path(self.json_name))
+        atomic_write(self.to_csv(), self._path(self.csv_name))
+
+    def columns(self):
+        """list[str]: the csv columns (no per-class IoU), in first-seen order."""
+        cols = []
+        for row in self.rows:
+            for k in row:
+                if '.IoU.' not in k and k not in cols:
+                    cols.append(k)
+        return cols
+
+    def to_csv(self):
+        """str: the rows as CSV text."""
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=self.columns(), extrasaction='ignore',
+                                lineterminator='\n')
+        writer.writeheader()
+        for row in self.rows:
+            writer.writerow({k: (f'{v:.4f}' if isinstance(v, float) else v)
+                             for k, v in row.items()})
+        return buf.getvalue()
+
+
+def plot_stream(rows, filename, title=None, runs=None):
+    """Plots mIoU per domain along the stream.
+
+    Args:
+        rows (list[dict]): evaluation rows of one run (``ResultsTable.rows``).
+        filename (str): the PNG written.
+        title (str | None): figure title. Default: None.
+        runs (dict[str, list[dict]] | None): several runs (label -> rows) overlaid
+            instead of ``rows``; then one line per run of the mIoU of the domain
+            just streamed. Default: None.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    if runs:
+        labels = None
+        for label, run_rows in runs.items():
+            x, y = [], []
+            for i, r in enumerate(run_rows):
+                v = r.get(f'{r["after"]}.mIoU') if r['after'] != 'init' else None
+                if v is not None:
+                    x.append(i)
+                    y.append(v)
+            ax.plot(x, y, marker='o', label=label)
+            labels = labels or [r['after'] for r in run_rows]
+        ax.set_ylabel('mIoU of the domain just streamed (%)')
+    else:
+        labels = [r['after'] for r in rows]
+        domains = []
+        for r in rows:
+            for k in r:
+                if k.endswith('.mIoU') and not k.startswith('stream') and \
+                        k[:-5] not in domains:
+                    domains.append(k[:-5])
+        for d in domains:
+            pts = [(i, r[f'{d}.mIoU']) for i, r in enumerate(rows) if f'{d}.mIoU' in r]
+            ax.plot(*zip(*pts), marker='o', label=d)
+        pts = [(i, r['stream.mIoU']) for i, r in enumerate(rows) if 'stream.mIoU' in r]
+        if pts:
+            ax.plot(*zip(*pts), linestyle='--', color='k', marker='x',
+                    label='stream (online)')
+        ax.set_ylabel('mIoU (%)')
+    ax.set_xticks(range(len(labels or [])))
+    ax.set_xticklabels(labels or [], rotation=45, ha='right')
+    ax.set_xlabel('evaluation after domain')
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=2)
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    atomic_write(lambda f: fig.savefig(f, format='png', dpi=90), filename, binary=True)
+    plt.close(fig)

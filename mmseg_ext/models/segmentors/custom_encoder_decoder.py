@@ -1,0 +1,124 @@
+"""Encoder-decoder with the training extras of the UDA line (DAFormer, HAMLET)."""
+import torch.nn as nn
+from mmseg.core import add_prefix
+from mmseg.models.builder import SEGMENTORS
+from mmseg.models.losses import accuracy
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.ops import resize
+
+__all__ = ['CustomEncoderDecoder']
+
+
+@SEGMENTORS.register_module()
+class CustomEncoderDecoder(EncoderDecoder):
+    """mmseg's ``EncoderDecoder`` plus per-pixel loss weights and returned features.
+
+    The adaptation methods of DAFormer (Hoyer et al., CVPR 2022) weight the
+    pseudo-label loss pixel by pixel (``seg_weight``) and read the encoder
+    features for the feature distance (``return_feat``). Inference, ``simple_test``
+    and ``aug_test`` are mmseg's, so mmseg's test code and eval hooks run
+    unchanged. Arguments are those of :class:`mmseg.models.EncoderDecoder`.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        check_head_channels(self.backbone, self.decode_head, type(self).__name__)
+
+    def forward_train(self, img, img_metas, gt_semantic_seg, seg_weight=None,
+                      return_feat=False):
+        """Losses of a labelled (or pseudo-labelled) batch.
+
+        Args:
+            img (Tensor): images ``(N, C, H, W)``.
+            img_metas (list[dict]): image infos.
+            gt_semantic_seg (Tensor): labels ``(N, 1, H, W)``.
+            seg_weight (Tensor, optional): per-pixel loss weights ``(N, H, W)``.
+                Default: None.
+            return_feat (bool): put the encoder features under ``'features'``.
+                Default: False.
+
+        Returns:
+            dict: losses (and ``features`` when asked).
+        """
+        x = self.extract_feat(img)
+        return self._losses_from_feat(x, img_metas, gt_semantic_seg, seg_weight,
+                                      return_feat)
+
+    def _losses_from_feat(self, x, img_metas, gt_semantic_seg, seg_weight, return_feat,
+                          **head_kwargs):
+        losses = dict()
+        if return_feat:
+            losses['features'] = x
+        losses.update(self._decode_head_forward_train(
+            x, img_metas, gt_semantic_seg, seg_weight, **head_kwargs))
+        if self.with_auxiliary_head:
+            losses.update(self._auxiliary_head_forward_train(x, img_metas,
+                                                             gt_semantic_seg))
+        return losses
+
+    def _decode_head_forward_train(self, x, img_metas, gt_semantic_seg,
+                                   seg_weight=None, **head_kwargs):
+        if seg_weight is None and not head_kwargs:
+            return super()._decode_head_forward_train(x, img_metas, gt_semantic_seg)
+        seg_logits = self.decode_head(x, **head_kwargs)
+        return add_prefix(weighted_decode_losses(self.decode_head, seg_logits,
+                                                 gt_semantic_seg, seg_weight), 'decode')
+
+
+def check_head_channels(backbone, head, owner):
+    """Raises when the head's ``in_channels`` are not the backbone's stage widths.
+
+    Checked when the backbone lists its widths (``embed_dims`` as a sequence and
+    ``out_indices``, as ``MixTransformer`` does) and the head selects inputs by
+    ``in_index`` (mmseg's multiple-select heads).
+    """
+    widths = getattr(backbone, 'embed_dims', None)
+    out_indices = getattr(backbone, 'out_indices', None)
+    in_channels, in_index = getattr(head, 'in_channels', None), getattr(head, 'in_index', None)
+    if not isinstance(widths, (list, tuple)) or out_indices is None \
+            or not isinstance(in_channels, (list, tuple)) \
+            or not isinstance(in_index, (list, tuple)):
+        return
+    outs = [widths[i] for i in out_indices]
+    if any(i >= len(outs) for i in in_index):
+        raise ValueError(f'{owner}: decode_head.in_index {list(in_index)} selects more '
+                         f'than the {len(outs)} backbone outputs (out_indices '
+                         f'{list(out_indices)})')
+    expected = [outs[i] for i in in_index]
+    if list(in_channels) != expected:
+        raise ValueError(f'{owner}: decode_head.in_channels {list(in_channels)} do not '
+                         f'match the backbone outputs {expected} (embed_dims '
+                         f'{list(widths)}); use the model file of one size, '
+                         f'configs/_base_/models/segformer_mit-b*.py')
+
+
+def weighted_decode_losses(head, seg_logits, seg_label, seg_weight=None):
+    """The losses of ``head.losses`` with extra per-pixel weights.
+
+    Args:
+        head (BaseDecodeHead): the head whose ``loss_decode`` and sampler apply.
+        seg_logits (Tensor): ``(N, K, h, w)``.
+        seg_label (Tensor): ``(N, 1, H, W)``.
+        seg_weight (Tensor, optional): ``(N, H, W)``, multiplied with the
+            sampler's weights. Default: None.
+    """
+    if seg_weight is None:
+        return head.losses(seg_logits, seg_label)
+    seg_logits = resize(seg_logits, size=seg_label.shape[2:], mode='bilinear',
+                        align_corners=head.align_corners)
+    if seg_weight.shape[-2:] != seg_label.shape[2:]:
+        raise ValueError(f'seg_weight has spatial shape {tuple(seg_weight.shape[-2:])}, '
+                         f'expected the label shape {tuple(seg_label.shape[2:])}')
+    if head.sampler is not None:
+        seg_weight = seg_weight * head.sampler.sample(seg_logits, seg_label)
+    seg_label = seg_label.squeeze(1)
+    losses_decode = head.loss_decode
+    if not isinstance(losses_decode, nn.ModuleList):
+        losses_decode = [losses_decode]
+    loss = dict()
+    for loss_decode in losses_decode:
+        value = loss_decode(seg_logits, seg_label, weight=seg_weight,
+                            ignore_index=head.ignore_index)
+        loss[loss_decode.loss_name] = loss.get(loss_decode.loss_name, 0) + value
+    loss['acc_seg'] = accuracy(seg_logits, seg_label, ignore_index=head.ignore_index)
+    return loss

@@ -1,0 +1,305 @@
+"""DACS with DAFormer's refinements, online (HAMLET's setting)."""
+import torch
+
+from ..builder import UDA
+from ..utils.dacs_transforms import (downscale_label_ratio, get_class_masks,
+                                     get_mean_std, get_pseudo_label, one_mix,
+                                     pseudo_label_crop_rows, strong_transform)
+from ..utils.freeze import REFERENCE_MODES, make_reference_model
+from .ema import copy_weights, ema_alpha, ema_update
+from .uda_decorator import UDADecorator, softmax_entropy
+
+__all__ = ['DACS']
+
+
+def masked_feat_dist(f1, f2, mask=None):
+    """Mean over pixels of ``||f1 - f2||_2`` (channels), on ``mask`` if given.
+
+    An empty mask gives 0 (keeping the graph), not NaN.
+    """
+    dist = torch.norm(f1 - f2, dim=1, p=2)
+    if mask is not None:
+        dist = dist[mask.squeeze(1)]
+    if dist.numel() == 0:
+        return f1.sum() * 0.0
+    return dist.mean()
+
+
+@UDA.register_module()
+class DACS(UDADecorator):
+    """Domain adaptation via cross-domain mixed sampling.
+
+    Tranheden et al., WACV 2021 (https://arxiv.org/abs/2007.08702) with
+    DAFormer's refinements (Hoyer et al., CVPR 2022,
+    https://arxiv.org/abs/2111.14887): EMA teacher with momentum warm-up,
+    confidence-weighted pseudo-labels, pseudo-label crop, thing-class feature
+    distance to a frozen reference model; run online as in HAMLET (Colomer et
+    al., ICCV 2023), where the reference is the source model. With
+    ``entropy_lambda > 0`` it is DACS+TENT (an entropy term on the target).
+
+    One step, in phases: update EMA teacher -> train on source -> feature
+    distance to the reference -> pseudo-label the target with the teacher ->
+    ClassMix -> train on the mixed image (-> target feature distance, entropy).
+
+    Args:
+        alpha (float): EMA teacher momentum, warmed up as
+            ``min(1 - 1/(t+1), alpha)``. Default: 0.999.
+        pseudo_threshold (float): confidence threshold tau in (0, 1); the
+            pseudo-label weight is the fraction of pixels above it.
+            Default: 0.968.
+        pseudo_weight_ignore_top (int): rows at the top with zero pseudo-label
+            weight, at ``pseudo_weight_ref_height``. Default: 0.
+        pseudo_weight_ignore_bottom (int): same at the bottom. Default: 0.
+        pseudo_weight_ref_height (int): image height the two row counts are
+            given at; they scale to the input height. Default: 512.
+        imnet_feature_dist_lambda (float): weight of the source feature distance;
+            0 builds no reference model at all. Default: 0.0.
+        imnet_feature_dist_classes (list[int] | None): classes whose pixels enter
+            the feature distance (None: all). Default: None.
+        imnet_feature_dist_scale_min_ratio (float): majority share for a
+            feature cell to count as a class (DAFormer). Default: 0.75.
+        target_feature_dist_lambda (float): weight of the student-vs-reference
+            feature distance on the target image (no class mask). Default: 0.0.
+        reference_mode (str): reference model ``'mirror'`` (the student's
+            adapters) or ``'pretrained'`` (adapters off). Default: 'mirror'.
+        teacher_mode (str): same choice for the EMA teacher. Default: 'mirror'.
+        mix_class_ratio (float): fraction of source classes ClassMix pastes;
+            the step kwarg ``mix_ratio`` overrides it. Default: 0.5.
+        blur (bool): Gaussian blur in the strong augmentation. Default: True.
+        color_jitter_strength (float): colour jitter s. Default: 0.2.
+        color_jitter_probability (float): colour jitter p. Default: 0.2.
+        target_only (bool): train on the (augmented) target image with its
+            pseudo-labels instead of the mixed image. Default: False.
+        clean_loss_weight (float): weight of the source loss. Default: 1.0.
+        mix_loss_weight (float): weight of the mixed/target loss. Default: 1.0.
+        oracle (bool): use the target labels (``target_gt_semantic_seg``)
+            instead of pseudo-labels (upper bound). Default: False.
+        entropy_lambda (float): weight of the target entropy term (DACS+TENT).
+            Default: 0.0.
+        **kwargs: :class:`UDADecorator` arguments.
+    """
+
+    needs_source = True
+
+    def __init__(self,
+                 model,
+                 alpha=0.999,
+                 pseudo_threshold=0.968,
+                 pseudo_weight_ignore_top=0,
+                 pseudo_weight_ignore_bottom=0,
+                 pseudo_weight_ref_height=512,
+                 imnet_feature_dist_lambda=0.0,
+                 imnet_feature_dist_classes=None,
+                 imnet_feature_dist_scale_min_ratio=0.75,
+                 target_feature_dist_lambda=0.0,
+                 reference_mode='mirror',
+                 teacher_mode='mirror',
+                 mix_class_ratio=0.5,
+                 blur=True,
+                 color_jitter_strength=0.2,
+                 color_jitter_probability=0.2,
+                 target_only=False,
+                 clean_loss_weight=1.0,
+                 mix_loss_weight=1.0,
+                 oracle=False,
+                 entropy_lambda=0.0,
+                 **kwargs):
+        super().__init__(model, **kwargs)
+        name = type(self).__name__
+        if not 0.0 < pseudo_threshold < 1.0:
+            raise ValueError(f'{name}: pseudo_threshold must be in (0, 1), '
+                             f'got {pseudo_threshold}')
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f'{name}: alpha must be in [0, 1], got {alpha}')
+        if not 0.0 <= mix_class_ratio <= 1.0:
+            raise ValueError(f'{name}: mix_class_ratio must be in [0, 1], '
+                             f'got {mix_class_ratio}')
+        if not 0.0 < imnet_feature_dist_scale_min_ratio <= 1.0:
+            raise ValueError(f'{name}: imnet_feature_dist_scale_min_ratio must be '
+                             f'in (0, 1], got {imnet_feature_dist_scale_min_ratio}')
+        for key, val in (('imnet_feature_dist_lambda', imnet_feature_dist_lambda),
+                         ('target_feature_dist_lambda', target_feature_dist_lambda),
+                         ('clean_loss_weight', clean_loss_weight),
+                         ('mix_loss_weight', mix_loss_weight),
+                         ('entropy_lambda', entropy_lambda),
+                         ('pseudo_weight_ignore_top', pseudo_weight_ignore_top),
+                         ('pseudo_weight_ignore_bottom', pseudo_weight_ignore_bottom),
+                         ('color_jitter_strength', color_jitter_strength)):
+            if val < 0:
+                raise ValueError(f'{name}: {key} must be >= 0, got {val}')
+        if pseudo_weight_ref_height <= 0:
+            raise ValueError(f'{name}: pseudo_weight_ref_height must be > 0, '
+                             f'got {pseudo_weight_ref_height}')
+        for key, mode in (('reference_mode', reference_mode),
+                          ('teacher_mode', teacher_mode)):
+            if mode not in REFERENCE_MODES:
+                raise ValueError(f'{name}: {key} must be one of {REFERENCE_MODES}, '
+                                 f'got {mode!r}')
+        if imnet_feature_dist_classes is not None:
+            bad = [c for c in imnet_feature_dist_classes
+                   if not isinstance(c, int) or not 0 <= c < self.num_classes]
+            if bad:
+                raise ValueError(f'{name}: imnet_feature_dist_classes {bad} are not '
+                                 f'classes of a {self.num_classes}-class model')
+        self.alpha = alpha
+        self.pseudo_threshold = pseudo_threshold
+        self.psweight_ignore = (pseudo_weight_ignore_top, pseudo_weight_ignore_bottom)
+        self.psweight_ref_height = pseudo_weight_ref_height
+        self.fdist_lambda = imnet_feature_dist_lambda
+        self.fdist_classes = imnet_feature_dist_classes
+        self.fdist_scale_min_ratio = imnet_feature_dist_scale_min_ratio
+        self.tgt_fdist_lambda = target_feature_dist_lambda
+        self.mix_class_ratio = mix_class_ratio
+        self.blur = blur
+        self.color_jitter_s = color_jitter_strength
+        self.color_jitter_p = color_jitter_probability
+        self.target_only = target_only
+        self.clean_loss_weight = clean_loss_weight
+        self.mix_loss_weight = mix_loss_weight
+        self.oracle = oracle
+        self.entropy_lambda = entropy_lambda
+
+        self.ema_model = None if oracle else make_reference_model(self.model,
+                                                                   teacher_mode)
+        if self.fdist_lambda > 0 or self.tgt_fdist_lambda > 0:
+            self.ref_model = make_reference_model(self.model, reference_mode)
+        else:
+            self.ref_model = None
+
+    def frozen_models(self):
+        return [m for m in (self.ema_model, self.ref_model) if m is not None]
+
+    def init_snapshots(self):
+        """Teacher and reference start as copies of the source student."""
+        for m in self.frozen_models():
+            copy_weights(m, self.model)
+
+    def check_batch(self, data_batch):
+        super().check_batch(data_batch)
+        if self.oracle and data_batch.get('target_gt_semantic_seg') is None:
+            raise KeyError(f'{type(self).__name__}: oracle=True needs target labels '
+                           f'in the data batch (target_gt_semantic_seg), '
+                           f'it has {sorted(data_batch)}')
+
+    # ------------------------------------------------------------ phases
+    def adapt(self, data_batch, log_vars, mix_ratio=None, train_from_module=None,
+              **step_kwargs):
+        img, img_metas = data_batch['img'], data_batch['img_metas']
+        gt = data_batch['gt_semantic_seg']
+        target_img = data_batch['target_img']
+        target_img_metas = data_batch['target_img_metas']
+        model = self.get_model()
+        step = int(self.local_iter)
+
+        # Update the EMA teacher (initialised as a copy at step 0).
+        if self.ema_model is not None and step > 0:
+            ema_update(self.ema_model, model, ema_alpha(step, self.alpha))
+
+        # Train on source images.
+        with_fdist = self.fdist_lambda > 0
+        src_feat = None
+        if self.clean_loss_weight > 0 or with_fdist:
+            losses = self.seg_losses(model, img, img_metas, gt, return_feat=with_fdist,
+                                     train_from_module=train_from_module)
+            extra = self.parse_and_backward(losses, 'src', log_vars,
+                                            weight=self.clean_loss_weight,
+                                            retain_graph=with_fdist)
+            src_feat = extra.get('features')
+
+        # Feature distance to the frozen reference (thing classes).
+        if with_fdist:
+            self.backward(self.fdist_lambda * self.feat_dist(img, gt, src_feat),
+                          'fdist', log_vars)
+
+        # Pseudo-label the target with the teacher (or take its labels: oracle).
+        pseudo_label, pseudo_weight = self.pseudo_label(data_batch)
+        log_vars['pseudo_weight'] = float(pseudo_weight.mean())
+
+        # ClassMix (or the target alone) with colour jitter and blur.
+        mixed_img, mixed_lbl, mixed_weight = self.mix(
+            img, img_metas, gt, target_img, pseudo_label, pseudo_weight,
+            self.mix_class_ratio if mix_ratio is None else mix_ratio)
+
+        # Train on the mixed images.
+        if self.mix_loss_weight > 0:
+            losses = self.seg_losses(model, mixed_img, img_metas, mixed_lbl,
+                                     seg_weight=mixed_weight,
+                                     train_from_module=train_from_module)
+            self.parse_and_backward(losses, 'mix', log_vars, weight=self.mix_loss_weight)
+
+        # Target feature distance and entropy (DACS+TENT).
+        if self.tgt_fdist_lambda > 0:
+            with torch.no_grad():
+                ref_feat = self.ref_model.extract_feat(target_img)[-1]
+            feat = model.extract_feat(target_img)[-1]
+            self.backward(self.tgt_fdist_lambda * masked_feat_dist(feat, ref_feat),
+                          'tgt_fdist', log_vars)
+        if self.entropy_lambda > 0:
+            logits = model.encode_decode(target_img, target_img_metas)
+            self.backward(self.entropy_lambda * softmax_entropy(logits).mean(),
+                          'entropy', log_vars)
+        return log_vars
+
+    def feat_dist(self, img, gt, feat):
+        """Distance of the student's last features to the reference's.
+
+        On the cells whose (majority) label is one of
+        ``imnet_feature_dist_classes``, or everywhere if that is None.
+        """
+        with torch.no_grad():
+            ref_feat = self.ref_model.extract_feat(img)[-1].detach()
+        feat = feat[-1]
+        if self.fdist_classes is None:
+            return masked_feat_dist(feat, ref_feat)
+        scale = gt.shape[-1] // feat.shape[-1]
+        gt_small = downscale_label_ratio(gt, scale, self.fdist_scale_min_ratio,
+                                         self.num_classes)
+        classes = torch.tensor(self.fdist_classes, device=gt.device)
+        mask = (gt_small[..., None] == classes).any(-1)
+        return masked_feat_dist(feat, ref_feat, mask)
+
+    @torch.no_grad()
+    def pseudo_label(self, data_batch):
+        """Target labels ``[N, H, W]`` and pixel weights ``[N, H, W]``."""
+        target_img = data_batch['target_img']
+        if self.oracle:
+            label = data_batch['target_gt_semantic_seg'].squeeze(1).long()
+            return label, torch.ones(label.shape, device=label.device)
+        logits = self.ema_model.encode_decode(target_img, data_batch['target_img_metas'])
+        label, weight = get_pseudo_label(logits, self.pseudo_threshold)
+        top, bottom = pseudo_label_crop_rows(target_img.shape[-2], *self.psweight_ignore,
+                                             self.psweight_ref_height)
+        if top > 0:
+            weight[:, :top, :] = 0
+        if bottom > 0:
+            weight[:, -bottom:, :] = 0
+        return label, weight
+
+    def mix(self, img, img_metas, gt, target_img, pseudo_label, pseudo_weight,
+            ratio):
+        """ClassMix of each source/target pair (the target alone if ``target_only``).
+
+        Returns:
+            tuple: mixed images ``[N, 3, H, W]``, labels ``[N, 1, H, W]`` and pixel
+            weights ``[N, H, W]`` (1 on pasted source pixels).
+        """
+        mean, std = get_mean_std(img_metas, img.device)
+        if self.target_only:
+            masks = [torch.zeros_like(g, dtype=torch.float) for g in gt]
+        else:
+            masks, _ = get_class_masks(gt, ratio)
+        mixed_img, mixed_lbl, mixed_weight = [], [], []
+        for i, mask in enumerate(masks):
+            m_img, m_lbl = strong_transform(
+                mask, mean[i:i + 1], std[i:i + 1],
+                data=torch.stack((img[i], target_img[i])),
+                target=torch.stack((gt[i, 0].long(), pseudo_label[i])),
+                jitter_strength=self.color_jitter_s,
+                jitter_probability=self.color_jitter_p, blur=self.blur)
+            _, m_weight = one_mix(mask, target=torch.stack(
+                (torch.ones_like(pseudo_weight[i]), pseudo_weight[i])))
+            mixed_img.append(m_img)
+            mixed_lbl.append(m_lbl)
+            mixed_weight.append(m_weight)
+        return (torch.cat(mixed_img), torch.cat(mixed_lbl).unsqueeze(1),
+                torch.cat(mixed_weight))

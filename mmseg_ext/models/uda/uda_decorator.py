@@ -1,0 +1,363 @@
+"""Base class of the online adaptation methods: a decorator around a segmentor.
+
+In the line of DAFormer's ``UDADecorator`` (Hoyer et al., CVPR 2022) and HAMLET's
+modular decorator (Colomer et al., ICCV 2023): the method owns the student
+segmentor built from ``cfg.model`` (plus whatever teacher/reference models it
+needs), answers mmseg's test API by delegating to the segmentor, and performs a
+whole adaptation step in :meth:`UDADecorator.train_step`.
+"""
+import inspect
+import math
+from abc import abstractmethod
+from collections import OrderedDict
+from copy import deepcopy
+
+import torch
+from mmseg.core import add_prefix
+from mmseg.models import build_segmentor
+from mmseg.models.segmentors import BaseSegmentor
+
+from ..segmentors.custom_encoder_decoder import weighted_decode_losses
+from ..utils.freeze import freeze
+from .ewc import EWCPenalty
+
+__all__ = ['UDADecorator', 'softmax_entropy']
+
+
+def softmax_entropy(logits, dim=1):
+    """Per-pixel Shannon entropy (nats) of ``softmax(logits)`` along ``dim``."""
+    log_p = torch.log_softmax(logits, dim=dim)
+    return -(log_p.exp() * log_p).sum(dim)
+
+
+class UDADecorator(BaseSegmentor):
+    """A segmentor wrapped by an online adaptation method.
+
+    Subclasses implement :meth:`adapt` (losses and ``backward`` of one step) and
+    may override :meth:`after_step` (EMA update, stochastic restore) and
+    :meth:`init_snapshots` (copies of the source model taken at the first step).
+    The step itself (``zero_grad`` -> ``adapt`` -> EWC penalty -> ``step``) is
+    :meth:`train_step`, the runner's only training call.
+
+    Modular training (HAMLET): ``train_step(..., train_from_module=k)`` reaches
+    :meth:`seg_losses`, which passes ``k`` on to a segmentor whose
+    ``forward_train`` takes it (``ModularEncoderDecoder``) and refuses any other.
+
+    Args:
+        model (dict): config of the student segmentor (``cfg.model``, with its
+            ``train_cfg``/``test_cfg``).
+        freeze_backbone (bool): freeze the student's backbone except the
+            parameters named by ``trainable_keys`` (adapters); teachers and
+            reference models copied from the student inherit it. Default: False.
+        trainable_keys (Sequence[str]): substrings of backbone parameter names
+            kept trainable when ``freeze_backbone`` (see
+            :func:`mmseg_ext.models.utils.freeze.freeze`). Default: ().
+        ewc_lambda (float): weight of the EWC penalty (Kirkpatrick et al., PNAS
+            2017); 0 disables it. Default: 0.0.
+        ewc_fisher_batches (int): source batches the Fisher information is
+            estimated on. Default: 8.
+        ewc_fisher_file (str | None): cache of the Fisher information (computed
+            once, then loaded); None computes it every run. Default: None.
+        log_grad_magnitude (bool): log the L2 norm of each loss term's gradient on
+            the student's trainable parameters as ``grad_mag.<term>``.
+            Default: False.
+        init_cfg (dict | None): mmcv init config. Default: None.
+    """
+
+    #: True for methods that need the source keys in every data batch.
+    needs_source = False
+
+    def __init__(self,
+                 model,
+                 freeze_backbone=False,
+                 trainable_keys=(),
+                 ewc_lambda=0.0,
+                 ewc_fisher_batches=8,
+                 ewc_fisher_file=None,
+                 log_grad_magnitude=False,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        if not isinstance(model, dict) or 'type' not in model:
+            raise TypeError(f'{type(self).__name__}: model must be a segmentor '
+                            f'config dict with a type, got {model!r}')
+        if ewc_lambda < 0:
+            raise ValueError(f'{type(self).__name__}: ewc_lambda must be >= 0, '
+                             f'got {ewc_lambda}')
+        self.model = build_segmentor(deepcopy(model))
+        self.train_cfg = self.model.train_cfg
+        self.test_cfg = self.model.test_cfg
+        self.num_classes = self.model.num_classes
+        self.align_corners = self.model.align_corners
+        self.freeze_backbone = freeze_backbone
+        if freeze_backbone:
+            freeze(self.model.backbone, trainable=tuple(trainable_keys))
+        elif trainable_keys:
+            raise ValueError(f'{type(self).__name__}: trainable_keys '
+                             f'{list(trainable_keys)} given without freeze_backbone=True')
+        self.log_grad_magnitude = log_grad_magnitude
+        self._grad_before = None  # gradients after the previous loss term
+        self._fwd_args = set(inspect.signature(self.model.forward_train).parameters)
+        self.register_buffer('local_iter', torch.zeros((), dtype=torch.long))
+        self.ewc = None
+        self.ewc_cfg = dict(lambda_=ewc_lambda, num_batches=ewc_fisher_batches,
+                            cache_file=ewc_fisher_file)
+        self.init_ewc()
+
+    def init_ewc(self):
+        """Builds the EWC penalty over the parameters trainable now.
+
+        Called at the end of ``__init__``; a subclass that changes which
+        parameters train (TENT: norm affine parameters only) calls it again.
+        """
+        if self.ewc_cfg['lambda_'] > 0:
+            self.ewc = EWCPenalty(
+                [(n, p) for n, p in self.model.named_parameters() if p.requires_grad],
+                **self.ewc_cfg)
+
+    # ------------------------------------------------------------------ models
+    def get_model(self):
+        """The student segmentor."""
+        return self.model
+
+    def frozen_models(self):
+        """Teacher/reference models, kept in eval mode by :meth:`train`."""
+        return []
+
+    def train(self, mode=True):
+        """Sets the student's mode; teachers and references stay in eval mode."""
+        super().train(mode)
+        for m in self.frozen_models():
+            m.eval()
+        return self
+
+    # ------------------------------------------------- mmseg segmentor API
+    def extract_feat(self, img):
+        """Student features (mmseg API)."""
+        return self.get_model().extract_feat(img)
+
+    def encode_decode(self, img, img_metas):
+        """Student logits at image size (mmseg API)."""
+        return self.get_model().encode_decode(img, img_metas)
+
+    def forward_train(self, img, img_metas, gt_semantic_seg, **kwargs):
+        """Supervised student losses (source training through mmseg's API)."""
+        return self.get_model().forward_train(img, img_metas, gt_semantic_seg,
+                                              **kwargs)
+
+    def inference(self, img, img_meta, rescale):
+        """Student softmax output (mmseg API)."""
+        return self.get_model().inference(img, img_meta, rescale)
+
+    def simple_test(self, img, img_meta, rescale=True):
+        """Student prediction (mmseg API, used by the eval hook)."""
+        return self.get_model().simple_test(img, img_meta, rescale)
+
+    def aug_test(self, imgs, img_metas, rescale=True):
+        """Student test-time-augmented prediction (mmseg API)."""
+        return self.get_model().aug_test(imgs, img_metas, rescale)
+
+    # ---------------------------------------------------------- online API
+    @torch.no_grad()
+    def online_inference(self, img, img_metas):
+        """The deployed prediction on an incoming frame, before adapting on it.
+
+        Args:
+            img (Tensor): ``[N, 3, H, W]`` normalised frames.
+            img_metas (list[dict]): their metas.
+
+        Returns:
+            dict: ``pred`` (LongTensor ``[N, H, W]``) and ``entropy`` (mean
+            per-pixel softmax entropy in nats, ``[N]``).
+        """
+        probs = self.deployed_probs(img, img_metas)
+        entropy = -(probs * probs.clamp_min(1e-12).log()).sum(1)
+        return dict(pred=probs.argmax(1), entropy=entropy.flatten(1).mean(1))
+
+    def deployed_probs(self, img, img_metas):
+        """Softmax of the deployed model at image size (the student, eval mode)."""
+        model = self.get_model()
+        was_training = model.training
+        model.eval()
+        try:
+            logits = model.encode_decode(img, img_metas)
+        finally:
+            model.train(was_training)
+        return torch.softmax(logits, dim=1)
+
+    def before_stream(self, source_batches):
+        """Prepares source statistics before the first target batch.
+
+        With ``ewc_lambda > 0``: loads the Fisher information from
+        ``ewc_fisher_file`` or estimates it on ``ewc_fisher_batches`` batches of
+        ``source_batches`` with the current (source) student.
+
+        Args:
+            source_batches (Iterable[dict]): source data batches (``img``,
+                ``img_metas``, ``gt_semantic_seg``).
+        """
+        if self.ewc is None or bool(self.ewc.ready):
+            return
+        if not self.ewc.load_cache(self.get_model()):
+            model = self.get_model()
+            was_training = model.training
+            model.eval()
+            try:
+                self.ewc.estimate(model, self._supervised_loss, source_batches)
+            finally:
+                model.train(was_training)
+            self.ewc.save_cache()
+
+    def _supervised_loss(self, batch):
+        model = self.get_model()
+        losses = self.seg_losses(model, batch['img'], batch['img_metas'],
+                                 batch['gt_semantic_seg'])
+        loss, _ = self._parse_losses(losses)
+        return loss
+
+    def train_step(self, data_batch, optimizer, **step_kwargs):
+        """One online adaptation step (zero_grad, losses/backward, step).
+
+        Args:
+            data_batch (dict): source keys ``img``, ``img_metas``,
+                ``gt_semantic_seg`` (methods with ``needs_source``), target keys
+                ``target_img``, ``target_img_metas`` and optionally
+                ``target_gt_semantic_seg``.
+            optimizer (torch.optim.Optimizer): optimizer of the student.
+            **step_kwargs: ``train_from_module`` (modular training) and
+                ``mix_ratio`` (DACS); methods ignore what they do not use.
+
+        Returns:
+            dict: ``log_vars`` (floats) and ``num_samples``.
+        """
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(f'{type(self).__name__}.train_step needs one '
+                            f'torch.optim.Optimizer over the student, got '
+                            f'{type(optimizer).__name__}')
+        self.check_batch(data_batch)
+        first = int(self.local_iter) == 0
+        if first:
+            self.init_snapshots()
+            if self.ewc is not None and not bool(self.ewc.ready) \
+                    and not self.ewc.load_cache(self.get_model()):
+                raise RuntimeError(
+                    f'{type(self).__name__}: ewc_lambda > 0 needs the Fisher '
+                    f'information: call before_stream(source_batches) before the '
+                    f'first step or point ewc_fisher_file to an existing cache '
+                    f'(got {self.ewc.cache_file!r})')
+        self.get_model().train()
+        optimizer.zero_grad()
+        log_vars = OrderedDict()
+        self._grad_before = None
+        self.adapt(data_batch, log_vars, **step_kwargs)
+        if self.ewc is not None:
+            penalty = self.ewc(self.get_model())
+            self.backward(penalty, 'ewc', log_vars)
+        optimizer.step()
+        self.after_step()
+        self.local_iter += 1
+        num = data_batch.get('target_img', data_batch.get('img'))
+        return dict(log_vars=log_vars, num_samples=len(num))
+
+    def check_batch(self, data_batch):
+        """Raises when the batch lacks what the method needs."""
+        needed = ['target_img', 'target_img_metas']
+        if self.needs_source:
+            needed = ['img', 'img_metas', 'gt_semantic_seg'] + needed
+        missing = [k for k in needed if data_batch.get(k) is None]
+        if missing:
+            raise KeyError(f'{type(self).__name__}: data batch has no {missing}; '
+                           f'it has {sorted(data_batch)}')
+
+    @abstractmethod
+    def adapt(self, data_batch, log_vars, **step_kwargs):
+        """Computes the method's losses and calls :meth:`backward` on them."""
+
+    def init_snapshots(self):
+        """Copies of the source model, taken at the first step (none here)."""
+
+    def after_step(self):
+        """Runs after ``optimizer.step()`` (nothing here)."""
+
+    # ------------------------------------------------------------- helpers
+    def seg_losses(self, model, img, img_metas, gt_semantic_seg, seg_weight=None,
+                   return_feat=False, train_from_module=None):
+        """Supervised losses of ``model``, with per-pixel weights and features.
+
+        Uses the segmentor's own ``forward_train`` when it takes ``seg_weight``
+        and ``return_feat`` (``CustomEncoderDecoder``, ``ModularEncoderDecoder``);
+        for mmseg's ``EncoderDecoder`` computes the head losses here.
+
+        Args:
+            model (BaseSegmentor): the segmentor (student).
+            img (Tensor): ``[N, 3, H, W]``.
+            img_metas (list[dict]): metas.
+            gt_semantic_seg (Tensor): ``[N, 1, H, W]`` labels.
+            seg_weight (Tensor | None): ``[N, H, W]`` pixel weights. Default: None.
+            return_feat (bool): add ``'features'``. Default: False.
+            train_from_module (int | None): modular training (HAMLET).
+                Default: None.
+        """
+        kwargs = {}
+        if train_from_module is not None:
+            if 'train_from_module' not in self._fwd_args:
+                raise TypeError(
+                    f'{type(self).__name__}: train_from_module={train_from_module} '
+                    f'needs a modular segmentor (ModularEncoderDecoder), got '
+                    f'{type(model).__name__}')
+            kwargs['train_from_module'] = train_from_module
+        if {'seg_weight', 'return_feat'} <= self._fwd_args:
+            return model.forward_train(img, img_metas, gt_semantic_seg,
+                                       seg_weight=seg_weight,
+                                       return_feat=return_feat, **kwargs)
+        feats = model.extract_feat(img)
+        losses = OrderedDict()
+        if return_feat:
+            losses['features'] = feats
+        logits = model.decode_head(feats)
+        losses.update(add_prefix(weighted_decode_losses(
+            model.decode_head, logits, gt_semantic_seg, seg_weight), 'decode'))
+        if model.with_auxiliary_head:
+            heads = model.auxiliary_head
+            heads = heads if isinstance(heads, torch.nn.ModuleList) else [heads]
+            for idx, head in enumerate(heads):
+                prefix = 'aux' if len(heads) == 1 else f'aux_{idx}'
+                losses.update(add_prefix(weighted_decode_losses(
+                    head, head(feats), gt_semantic_seg, seg_weight), prefix))
+        return losses
+
+    def backward(self, loss, name, log_vars, retain_graph=False):
+        """``loss.backward()``, logging its value and (optionally) grad magnitude.
+
+        Args:
+            loss (Tensor): scalar loss term.
+            name (str): term name (``loss_<name>`` in the logs unless the name
+                already holds 'loss').
+            log_vars (dict): filled with the value (and ``grad_mag.<name>``).
+            retain_graph (bool): keep the graph for a later term. Default: False.
+        """
+        loss.backward(retain_graph=retain_graph)
+        key = name if 'loss' in name else f'loss_{name}'
+        log_vars.setdefault(key, 0.0)
+        log_vars[key] += float(loss.detach())
+        if self.log_grad_magnitude:
+            params = [p for p in self.get_model().parameters() if p.requires_grad]
+            grads = [p.grad.detach().clone() if p.grad is not None
+                     else torch.zeros_like(p) for p in params]
+            before = self._grad_before or [torch.zeros_like(g) for g in grads]
+            sq = sum(float((g - b).pow(2).sum()) for g, b in zip(grads, before))
+            log_vars[f'grad_mag.{name}'] = math.sqrt(sq)
+            self._grad_before = grads
+
+    def parse_and_backward(self, losses, name, log_vars, weight=1.0,
+                           retain_graph=False):
+        """Sums an mmseg loss dict, backpropagates ``weight *`` it, logs the parts.
+
+        Returns:
+            dict: the non-loss entries removed from ``losses`` (``features``).
+        """
+        extra = {k: losses.pop(k) for k in list(losses) if k == 'features'}
+        loss, parts = self._parse_losses(losses)
+        parts.pop('loss', None)
+        log_vars.update(add_prefix(parts, name))
+        self.backward(weight * loss, name, log_vars, retain_graph=retain_graph)
+        return extra

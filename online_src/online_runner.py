@@ -1,0 +1,516 @@
+"""The online runner: a target stream of domains, adapted frame by frame.
+
+Protocol of OnDA (Panagiotakopoulos et al., "Online Domain Adaptation for Semantic
+Segmentation in Ever-Changing Conditions", ECCV 2022) and HAMLET (Colomer et al.,
+"To Adapt or Not to Adapt? Real-Time Adaptation for Semantic Segmentation", ICCV
+2023): a model trained on the clear source domain meets the domains of
+``domain_order`` one after the other (the "increasing storm": clear, rain 25..200
+mm/h and back). For every incoming frame it first predicts (the deployed output,
+scored as stream accuracy), then adapts on it with the method's ``train_step``,
+pairing it with a replayed source batch. HAMLET's parts are config switches: a
+domain-change detector, a training budget after each change, an adaptive learning
+rate / mix ratio, and modular training (MAD).
+
+mmcv's hook stages map onto the stream: one *iteration* is one frame, one *epoch*
+is one visit of a domain, so mmcv's logger, timer and checkpoint hooks work as
+usual and :class:`~mmseg_ext.core.evaluation.OnlineEvalHook` evaluates after each
+domain.
+"""
+import copy
+import os.path as osp
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmcv.parallel import DataContainer, collate, is_module_wrapper
+from mmcv.runner import RUNNERS, BaseRunner, get_dist_info
+from mmcv.runner.checkpoint import weights_to_cpu
+
+from mmseg_ext.core.checkpoint import atomic_save, load_checkpoint_file
+from mmseg_ext.core.evaluation import (StreamAccuracy, atomic_np_save,
+                                        atomic_write_json)
+from .adaptive_schedule import AdaptiveSchedule
+from .domain_detector import DomainDetector
+from .replay_buffer import ReplayBuffer, SourceStream
+from .rng import get_rng_state, seeded, set_rng_state
+from .timing import StreamTimer
+from .training_policy import build_training_policy
+
+__all__ = ['OnlineRunner', 'STORM_ORDER', 'check_domain_order', 'unwrap_batch']
+
+STORM_ORDER = ('clear', '25mm', '50mm', '75mm', '100mm', '200mm', '100mm', '75mm',
+               '50mm', '25mm', 'clear')
+BUDGET_TRIGGERS = ('detector', 'domain')
+
+
+def check_domain_order(domain_order, names, what='target datasets'):
+    """Raises a clear error when ``domain_order`` names a domain not in ``names``."""
+    if not domain_order:
+        raise ValueError('runner.domain_order is empty: name at least one domain')
+    unknown = [d for d in domain_order if d not in names]
+    if unknown:
+        raise ValueError(f'runner.domain_order names unknown domain(s) {unknown}; '
+                         f'the {what} are {sorted(names)}')
+
+
+def unwrap_batch(batch, device):
+    """A collated batch for one device: DataContainers unpacked, tensors moved.
+
+    Args:
+        batch (dict): a batch as :func:`mmcv.parallel.collate` makes it.
+        device (torch.device): where the tensors go.
+    """
+    out = {}
+    for key, value in batch.items():
+        if isinstance(value, DataContainer):
+            value = value.data[0]
+        if isinstance(value, torch.Tensor):
+            value = value.to(device)
+        elif isinstance(value, list) and value and isinstance(value[0], torch.Tensor):
+            value = [v.to(device) for v in value]
+        out[key] = value
+    return out
+
+
+def _loss_value(log_vars):
+    """Sum of the loss terms of a ``train_step``'s ``log_vars`` (MAD's gain)."""
+    values = [float(v) for k, v in log_vars.items()
+              if k.split('.')[-1].startswith('loss') and k != 'loss']
+    if not values and 'loss' in log_vars:
+        values = [float(log_vars['loss'])]
+    return sum(values) if values else float('nan')
+
+
+@RUNNERS.register_module()
+class OnlineRunner(BaseRunner):
+    """Streams target domains through an adaptation method (OnDA/HAMLET protocol).
+
+    Args:
+        model (nn.Module): the method (``train_step``, ``online_inference``),
+            possibly inside mmcv's data-parallel wrapper.
+        batch_processor: unused, must be None (mmcv signature).
+        optimizer (Optimizer): stepped by the method's ``train_step``.
+        work_dir (str): where logs, ``fps.npy``, ``summary.json`` and
+            checkpoints go.
+        logger (logging.Logger): the run's logger.
+        meta (dict): run metadata; ``config_hash`` guards resuming.
+        domain_order (Sequence[str]): target domain names in stream order.
+            Default: the increasing storm :data:`STORM_ORDER`.
+        frames_per_domain (int | None): frames streamed per visit of a domain
+            (wraps around a smaller dataset); None streams each dataset once.
+            Default: None.
+        shuffle_stream (bool): seeded shuffle of each visit's frames. Default: False.
+        seed (int): seed of the stream order, replay draws and policies. Default: 0.
+        adapt (bool): call ``train_step``; False is inference only (source-only
+            baseline). Default: True.
+        replay_source (bool | None): pair every target batch with a source
+            batch; None asks the method (its ``needs_source`` attribute, True when
+            it has none). Default: None.
+        replay_buffer_size (int): source batches kept in memory and replayed;
+            0 reads the source dataset for every step. Default: 0.
+        shuffle_source (bool): seeded shuffle of the source order. Default: True.
+        budget (int | None): frames adapted after each trigger, inference only
+            afterwards (HAMLET's budget); None adapts on every frame. Default: None.
+        budget_trigger (str): what restarts the budget: 'detector' (a detected
+            change; needs the detector) or 'domain' (the start of each visit, an
+            oracle). The stream start counts as a trigger. Default: 'detector'.
+        domain_detector (dict): ``enabled`` (bool, default False) plus the
+            arguments of :class:`DomainDetector` (signal, window, threshold,
+            min_frames).
+        adaptive_schedule (dict): arguments of :class:`AdaptiveSchedule`
+            (lr_policy, lr_gain, lr_max_scale, lr_min_scale, decay_frames,
+            mix_ratio, mix_ratio_max). Default: constant lr, no mix ratio.
+        modular_training (bool): pass ``train_from_module`` chosen by the policy
+            (HAMLET's MAD). Default: False.
+        training_policy (str): 'mad', 'random' or 'fixed'. Default: 'mad'.
+        total_modules (int): encoder modules. Default: 4.
+        fixed_module (int): the module of the 'fixed' policy. Default: 1.
+        alpha (float): MAD gain-histogram decay. Default: 0.1.
+        temperature (float): MAD softmax temperature. Default: 1.0.
+        mad_time_update (bool): MAD divides gains by measured step time.
+            Default: True.
+        num_classes (int): classes of the stream accuracy. Default: 19.
+        ignore_index (int): label value left out of the stream accuracy.
+            Default: 255.
+        max_iters, max_epochs: unused (the stream defines them), must be None.
+    """
+
+    def __init__(self, model, batch_processor=None, optimizer=None, work_dir=None,
+                 logger=None, meta=None, domain_order=STORM_ORDER,
+                 frames_per_domain=None, shuffle_stream=False, seed=0, adapt=True,
+                 replay_source=None, replay_buffer_size=0, shuffle_source=True,
+                 budget=None, budget_trigger='detector', domain_detector=None,
+                 adaptive_schedule=None, modular_training=False,
+                 training_policy='mad', total_modules=4, fixed_module=1, alpha=0.1,
+                 temperature=1.0, mad_time_update=True, num_classes=19,
+                 ignore_index=255, max_iters=None, max_epochs=None):
+        super().__init__(model, batch_processor, optimizer, work_dir, logger, meta)
+        if max_iters is not None or max_epochs is not None:
+            raise ValueError('OnlineRunner: max_iters/max_epochs are given by the '
+                             'stream (domain_order x frames_per_domain); remove them')
+        if isinstance(domain_order, str) or not domain_order:
+            raise ValueError(f'OnlineRunner: domain_order must be a non-empty list of '
+                             f'domain names, got {domain_order!r}')
+        if frames_per_domain is not None and int(frames_per_domain) < 1:
+            raise ValueError(f'OnlineRunner: frames_per_domain must be >= 1 or None, '
+                             f'got {frames_per_domain}')
+        if budget is not None and int(budget) < 0:
+            raise ValueError(f'OnlineRunner: budget must be >= 0 or None, got {budget}')
+        if budget_trigger not in BUDGET_TRIGGERS:
+            raise ValueError(f'OnlineRunner: budget_trigger must be one of '
+                             f'{BUDGET_TRIGGERS}, got {budget_trigger!r}')
+        detector_cfg = dict(domain_detector or {})
+        detector_on = bool(detector_cfg.pop('enabled', False))
+        if budget is not None and budget_trigger == 'detector' and not detector_on:
+            raise ValueError("OnlineRunner: budget_trigger='detector' needs "
+                             "domain_detector.enabled=True (or use "
+                             "budget_trigger='domain')")
+        self.domain_order = list(domain_order)
+        self.frames_per_domain = None if frames_per_domain is None else int(frames_per_domain)
+        self.shuffle_stream = bool(shuffle_stream)
+        self.seed = int(seed)
+        self.adapt = bool(adapt)
+        self.replay_source = replay_source
+        self.replay_buffer_size = int(replay_buffer_size)
+        self.shuffle_source = bool(shuffle_source)
+        self.budget = None if budget is None else int(budget)
+        self.budget_trigger = budget_trigger
+        self.detector = DomainDetector(**detector_cfg) if detector_on else None
+        self.schedule = AdaptiveSchedule(**(adaptive_schedule or {}))
+        self.modular_training = bool(modular_training)
+        self.policy = build_training_policy(
+            training_policy, total_modules=total_modules, module=fixed_module,
+            alpha=alpha, temperature=temperature, time_update=mad_time_update,
+            seed=seed) if modular_training else None
+        self.stream_accuracy = StreamAccuracy(num_classes, ignore_index)
+        self.visit_accuracy = StreamAccuracy(num_classes, ignore_index)
+        self.timer = StreamTimer()
+        self.budget_left = None if budget is None else self.budget
+        self.frames_done = 0
+        self.position = (0, 0)  # (visit, frames of the visit done)
+        self.reference = None
+        self.replay = None
+        self._loss_ema = None
+        self._resume_state = None
+        self.targets = {}
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def method(self):
+        """nn.Module: the adaptation method without its parallel wrapper."""
+        return self.model.module if is_module_wrapper(self.model) else self.model
+
+    @property
+    def device(self):
+        """torch.device: where the method's parameters live."""
+        param = next(self.method.parameters(), None)
+        return param.device if param is not None else torch.device('cpu')
+
+    @property
+    def current_domain(self):
+        """str: the name of the domain being streamed."""
+        return self.domain_order[min(self.epoch, len(self.domain_order) - 1)]
+
+    def _visit_indices(self, visit, dataset):
+        n = len(dataset)
+        frames = n if self.frames_per_domain is None else self.frames_per_domain
+        order = list(range(n))
+        if self.shuffle_stream:
+            g = torch.Generator().manual_seed(self.seed * 7919 + visit)
+            order = torch.randperm(n, generator=g).tolist()
+        return [order[i % n] for i in range(frames)]
+
+    def _batches(self, indices, batch_size):
+        return [indices[i:i + batch_size] for i in range(0, len(indices), batch_size)]
+
+    def _reference_loss(self, img, img_metas, pred):
+        with torch.no_grad():
+            logits = self.reference.encode_decode(img, img_metas)
+        return float(F.cross_entropy(logits, pred.to(logits.device)))
+
+    # -------------------------------------------------------------- the stream
+    def run(self, data_loaders, workflow=None, **kwargs):
+        """Streams the target domains.
+
+        Args:
+            data_loaders (list): the source loader (or dataset) first, then one per
+                target domain; loaders give ``.dataset`` and ``.batch_size``.
+            workflow: ignored (mmcv signature).
+        """
+        loaders = list(data_loaders)
+        if not loaders:
+            raise ValueError('OnlineRunner.run needs the source loader first, then '
+                             'the target loaders; got none')
+        source = loaders.pop(0)
+        source_ds = getattr(source, 'dataset', source)
+        src_bs = getattr(source, 'batch_size', None) or 1
+        self.targets = {}
+        batch_size = 1
+        for loader in loaders:
+            ds = getattr(loader, 'dataset', loader)
+            name = getattr(ds, 'name', None)
+            if name is None:
+                raise ValueError(f'target dataset {type(ds).__name__} has no `name`; '
+                                 f'every stream dataset must name its domain')
+            self.targets[name] = ds
+            batch_size = getattr(loader, 'batch_size', None) or 1
+        check_domain_order(self.domain_order, self.targets)
+        self._max_epochs = len(self.domain_order)
+        self._max_iters = sum(
+            len(self._batches(self._visit_indices(v, self.targets[d]), batch_size))
+            for v, d in enumerate(self.domain_order))
+        self.replay = ReplayBuffer(
+            SourceStream(source_ds, src_bs, self.shuffle_source, self.seed),
+            self.replay_buffer_size, self.seed)
+        signal = self.detector.signal if self.detector else None
+        if signal == 'reference_loss':
+            inner = getattr(self.method, 'model', self.method)
+            self.reference = copy.deepcopy(inner).eval()
+            for p in self.reference.parameters():
+                p.requires_grad_(False)
+
+        if self.replay_source is None:
+            self.replay_source = bool(getattr(self.method, 'needs_source', True))
+        fresh = self._resume_state is None
+        if not fresh:
+            self._restore(self._resume_state)
+            self._resume_state = None
+        self.mode = 'train'
+        self.model.train()
+        self.logger.info(
+            f'OnlineRunner: {len(self.domain_order)} visits {self.domain_order}, '
+            f'{self._max_iters} frames, adapt={self.adapt}, budget={self.budget}, '
+            f'detector={signal}, modular={self.modular_training}, start at '
+            f'visit {self.position[0]} frame {self.position[1]}')
+        self.call_hook('before_run')
+        if fresh and self.adapt and callable(getattr(self.method, 'before_stream', None)):
+            self.method.before_stream(self.replay)
+
+        start_visit, start_frame = self.position
+        for visit in range(start_visit, len(self.domain_order)):
+            name = self.domain_order[visit]
+            dataset = self.targets[name]
+            batches = self._batches(self._visit_indices(visit, dataset), batch_size)
+            self._epoch = visit
+            self.data_loader = batches
+            first = start_frame if visit == start_visit else 0
+            if first == 0 and self.budget is not None and self.budget_trigger == 'domain':
+                self.budget_left = self.budget
+            self.call_hook('before_train_epoch')
+            for f in range(first, len(batches)):
+                self._inner_iter = f
+                with seeded(self.seed, visit, f):
+                    batch = collate([dataset[i] for i in batches[f]],
+                                    samples_per_gpu=len(batches[f]))
+                self.call_hook('before_train_iter')
+                self._stream_frame(visit, name, batch)
+                self.frames_done += 1
+                self.position = (visit, f + 1)
+                self.call_hook('after_train_iter')
+                self._iter += 1
+            self.position = (visit, len(batches))
+            self.call_hook('after_train_epoch')
+            self.position = (visit + 1, 0)
+        self._epoch = len(self.domain_order)
+        self._finish()
+        self.call_hook('after_run')
+
+    def _stream_frame(self, visit, name, batch):
+        device = self.device
+        t0 = self.timer.now(device)
+        target = unwrap_batch(batch, device)
+        with torch.no_grad():
+            out = self.method.online_inference(target['img'], target['img_metas'])
+        pred = out['pred']
+        if 'gt_semantic_seg' in target:
+            self.stream_accuracy.update(name, pred, target['gt_semantic_seg'])
+            self.visit_accuracy.update(f'{visit}:{name}', pred, target['gt_semantic_seg'])
+        extra = {}
+        if self.detector is not None:
+            if self.detector.signal == 'entropy':
+                value = float(out['entropy'].float().mean())
+            else:
+                value = self._reference_loss(target['img'], target['img_metas'], pred)
+            det = self.detector.update(value)
+            extra['signal'] = value
+            if det['changed']:
+                self.logger.info(
+                    f'domain change detected at frame {self.frames_done} (visit '
+                    f'{visit} {name}): level {det["level"]:.4f} -> {det["recent"]:.4f} '
+                    f'(relative jump {det["relative_jump"]:+.3f})')
+                self.schedule.on_change(det['relative_jump'])
+                if self.budget is not None and self.budget_trigger == 'detector':
+                    self.budget_left = self.budget
+        adapt = self.adapt and (self.budget_left is None or self.budget_left > 0)
+        step_seconds = 0.0
+        if adapt:
+            kwargs = {}
+            if self.policy is not None:
+                kwargs['train_from_module'] = self.policy.choose()
+            mix = self.schedule.current_mix_ratio()
+            if mix is not None:
+                kwargs['mix_ratio'] = mix
+            extra['lr_scale'] = self.schedule.apply(self.optimizer)
+            data_batch = {f'target_{k}': v for k, v in batch.items()}
+            if self.replay_source:
+                data_batch.update(self.replay.next())
+            ts = self.timer.now(device)
+            outputs = self.model.train_step(data_batch, self.optimizer, **kwargs)
+            step_seconds = self.timer.now(device) - ts
+            log_vars = dict(outputs.get('log_vars', {}))
+            if self.policy is not None:
+                loss = _loss_value(log_vars)
+                gain = 0.0 if self._loss_ema is None or not np.isfinite(loss) \
+                    else self._loss_ema - loss
+                if np.isfinite(loss):
+                    self._loss_ema = loss if self._loss_ema is None \
+                        else 0.9 * self._loss_ema + 0.1 * loss
+                self.policy.update(kwargs['train_from_module'], gain, step_seconds)
+                extra['module'] = kwargs['train_from_module']
+                for m, h in enumerate(self.policy.histogram(), start=1):
+                    extra[f'mad_hist.{m}'] = h
+            if log_vars:
+                self.log_buffer.update(log_vars, outputs.get('num_samples', 1))
+            if self.budget_left is not None:
+                self.budget_left -= 1
+        self.schedule.step()
+        frame_seconds = self.timer.now(device) - t0
+        self.timer.add(visit, adapt, frame_seconds, step_seconds)
+        extra.update(adapted=float(adapt), frame_time=frame_seconds)
+        if adapt:
+            extra['step_time'] = step_seconds
+        self.log_buffer.update(extra)
+
+    def _finish(self):
+        summary = self.summary()
+        self.logger.info('stream timing: ' + ', '.join(
+            f'{k}={v:.3f}' if isinstance(v, float) else f'{k}={v}'
+            for k, v in summary['timing'].items()))
+        if self.work_dir is not None and get_dist_info()[0] == 0:
+            atomic_np_save(self.timer.as_array(), osp.join(self.work_dir, 'fps.npy'))
+            atomic_write_json(summary, osp.join(self.work_dir, 'summary.json'))
+
+    def summary(self):
+        """dict: timing and per-domain stream accuracy of the run so far."""
+        return dict(
+            domain_order=self.domain_order, frames=self.frames_done,
+            domain_values={n: getattr(ds, 'domain', None)
+                           for n, ds in self.targets.items()},
+            timing=self.timer.summary(),
+            stream_accuracy={k: dict(self.stream_accuracy.metrics(k))
+                             for k in self.stream_accuracy.keys()},
+            visit_stream_accuracy={k: self.visit_accuracy.metrics(k)['mIoU']
+                                   for k in self.visit_accuracy.keys()},
+            detected_changes=[list(c) for c in self.detector.changes]
+            if self.detector else [])
+
+    def train(self):
+        """mmcv API: the stream is driven by :meth:`run`."""
+        raise NotImplementedError('OnlineRunner streams with run(); it has no '
+                                  'separate train() epoch')
+
+    def val(self):
+        """mmcv API: evaluation is :class:`OnlineEvalHook`'s."""
+        raise NotImplementedError('OnlineRunner evaluates through OnlineEvalHook')
+
+    # ---------------------------------------------------------- checkpointing
+    def _online_state(self):
+        state = dict(
+            position=list(self.position), frames_done=self.frames_done,
+            iter=self.frames_done, budget_left=self.budget_left,
+            schedule=self.schedule.state_dict(),
+            stream_accuracy=self.stream_accuracy.state_dict(),
+            visit_accuracy=self.visit_accuracy.state_dict(),
+            timer=self.timer.state_dict(), loss_ema=self._loss_ema,
+            rng=get_rng_state(),
+            replay=self.replay.state_dict() if self.replay is not None else None,
+            hooks={type(h).__name__: h.state_dict() for h in self.hooks
+                   if callable(getattr(h, 'state_dict', None))})
+        if self.detector is not None:
+            state['detector'] = self.detector.state_dict()
+        if self.policy is not None:
+            state['policy'] = self.policy.state_dict()
+        if self.reference is not None:
+            state['reference'] = weights_to_cpu(self.reference.state_dict())
+        return state
+
+    def save_checkpoint(self, out_dir, filename_tmpl='iter_{}.pth', save_optimizer=True,
+                        meta=None, create_symlink=True):
+        """Saves everything a resume needs, atomically; also as ``latest.pth``.
+
+        Args:
+            out_dir (str): folder of the checkpoint.
+            filename_tmpl (str): name template, formatted with the frames done.
+                Default: 'iter_{}.pth'.
+            save_optimizer (bool): include the optimizer state. Default: True.
+            meta (dict | None): extra metadata. Default: None.
+            create_symlink (bool): also write ``latest.pth`` (a copy: links are
+                not atomic everywhere). Default: True.
+        """
+        meta = dict(meta or {})
+        if self.meta is not None:
+            meta.update(self.meta)
+        meta.update(epoch=self.position[0], iter=self.frames_done)
+        checkpoint = dict(meta=meta,
+                          state_dict=weights_to_cpu(self.method.state_dict()),
+                          online=self._online_state())
+        if save_optimizer and self.optimizer is not None:
+            checkpoint['optimizer'] = self.optimizer.state_dict()
+        filename = osp.join(out_dir, filename_tmpl.format(self.frames_done))
+        atomic_save(checkpoint, filename)
+        if create_symlink:
+            atomic_save(checkpoint, osp.join(out_dir, 'latest.pth'))
+        return filename
+
+    def resume(self, checkpoint, resume_optimizer=True, map_location='cpu',
+               trusted=False):
+        """Loads a checkpoint of this runner; the stream continues at its frame.
+
+        Args:
+            checkpoint (str): path of a checkpoint written by :meth:`save_checkpoint`.
+            resume_optimizer (bool): restore the optimizer. Default: True.
+            map_location (str): Default: 'cpu'.
+            trusted (bool): full unpickling (see ``mmseg_ext.core``). Default: False.
+        """
+        ckpt = load_checkpoint_file(checkpoint, map_location, trusted)
+        if 'online' not in ckpt:
+            raise ValueError(f'{checkpoint} is not an OnlineRunner checkpoint (no '
+                             f'`online` state); use load_from for model weights')
+        mine = (self.meta or {}).get('config_hash')
+        theirs = ckpt.get('meta', {}).get('config_hash')
+        if mine is not None and theirs != mine:
+            raise ValueError(f'cannot resume from {checkpoint}: it was written by '
+                             f'another config (config_hash {theirs} != {mine})')
+        self.method.load_state_dict(ckpt['state_dict'], strict=True)
+        if resume_optimizer and 'optimizer' in ckpt and self.optimizer is not None:
+            self.optimizer.load_state_dict(ckpt['optimizer'])
+        self._resume_state = ckpt['online']
+        self.position = tuple(ckpt['online']['position'])
+        self.frames_done = int(ckpt['online']['frames_done'])
+        self._iter = self.frames_done
+        self._epoch = self.position[0]
+        self.logger.info(f'resumed from {checkpoint} at visit {self.position[0]} '
+                         f'frame {self.position[1]} ({self.frames_done} frames done)')
+
+    def _restore(self, state):
+        """Restores the stream state once the stream parts exist (in :meth:`run`)."""
+        self.budget_left = state['budget_left']
+        self.schedule.load_state_dict(state['schedule'])
+        self.stream_accuracy.load_state_dict(state['stream_accuracy'])
+        self.visit_accuracy.load_state_dict(state['visit_accuracy'])
+        self.timer.load_state_dict(state['timer'])
+        self._loss_ema = state['loss_ema']
+        if state.get('replay') is not None:
+            self.replay.load_state_dict(state['replay'])
+        if self.detector is not None and 'detector' in state:
+            self.detector.load_state_dict(state['detector'])
+        if self.policy is not None and 'policy' in state:
+            self.policy.load_state_dict(state['policy'])
+        if self.reference is not None and 'reference' in state:
+            self.reference.load_state_dict(state['reference'])
+        for hook in self.hooks:
+            name = type(hook).__name__
+            if name in state['hooks'] and callable(getattr(hook, 'load_state_dict', None)):
+                hook.load_state_dict(state['hooks'][name])
+        set_rng_state(state['rng'])
+

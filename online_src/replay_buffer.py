@@ -1,0 +1,139 @@
+"""Source replay for online adaptation.
+
+The source domain stays available during the stream (DACS-style online
+adaptation replays labelled source samples; OnDA / HAMLET keep a buffer of them).
+:class:`SourceStream` draws source batches from the source dataset (whose own
+sampling, e.g. rare-class sampling, it leaves alone) in a seeded order, restarting
+when exhausted; :class:`ReplayBuffer` keeps the first ``size`` batches in memory
+and replays uniformly drawn ones afterwards, so the stream stops reading the disk.
+Both are resumable: their state is a few numbers plus the dataset's own
+``state_dict`` when it has one (``SourceDataset``).
+"""
+import torch
+from mmcv.parallel import collate
+
+from .rng import seeded
+
+__all__ = ['SourceStream', 'ReplayBuffer', 'index_batches']
+
+
+def _dataset_state(dataset):
+    fn = getattr(dataset, 'state_dict', None)
+    return fn() if callable(fn) else None
+
+
+def _load_dataset_state(dataset, state):
+    if state is not None and callable(getattr(dataset, 'load_state_dict', None)):
+        dataset.load_state_dict(state)
+
+
+def index_batches(indices, batch_size):
+    """Splits a list of indices into consecutive batches of ``batch_size``."""
+    return [indices[i:i + batch_size] for i in range(0, len(indices), batch_size)]
+
+
+class SourceStream:
+    """Endless seeded stream of collated source batches.
+
+    Args:
+        dataset (Dataset): the source dataset (train pipeline).
+        batch_size (int): samples per batch. Default: 1.
+        shuffle (bool): a new seeded permutation every pass. Default: True.
+        seed (int): seed of the permutations. Default: 0.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=True, seed=0):
+        if len(dataset) < batch_size:
+            raise ValueError(f'source dataset has {len(dataset)} samples, fewer than '
+                             f'one batch of {batch_size}')
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.seed = int(seed)
+        self.epoch = 0
+        self.position = 0
+        self.drawn = 0
+
+    def _order(self):
+        n = len(self.dataset)
+        if not self.shuffle:
+            order = list(range(n))
+        else:
+            g = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
+            order = torch.randperm(n, generator=g).tolist()
+        return index_batches(order[:n - n % self.batch_size], self.batch_size)
+
+    def next(self):
+        """dict: the next collated batch (DataContainers, as a DataLoader gives)."""
+        batches = self._order()
+        if self.position >= len(batches):
+            self.epoch += 1
+            self.position = 0
+            batches = self._order()
+        idx = batches[self.position]
+        self.position += 1
+        self.drawn += 1
+        with seeded(self.seed, self.epoch, self.position, 1):
+            return collate([self.dataset[i] for i in idx], samples_per_gpu=self.batch_size)
+
+    def state_dict(self):
+        return dict(epoch=self.epoch, position=self.position, drawn=self.drawn,
+                    dataset=_dataset_state(self.dataset))
+
+    def load_state_dict(self, state):
+        self.epoch = int(state['epoch'])
+        self.position = int(state['position'])
+        self.drawn = int(state['drawn'])
+        _load_dataset_state(self.dataset, state['dataset'])
+
+
+class ReplayBuffer:
+    """Keeps the first ``size`` source batches and replays them.
+
+    Args:
+        source (SourceStream): where new source batches come from.
+        size (int): batches kept in memory; 0 streams from ``source`` forever.
+            Default: 0.
+        seed (int): seed of the replay draws. Default: 0.
+    """
+
+    def __init__(self, source, size=0, seed=0):
+        if int(size) < 0:
+            raise ValueError(f'replay buffer size must be >= 0, got {size}')
+        self.source = source
+        self.size = int(size)
+        self.seed = int(seed)
+        self.buffer = []
+        self.generator = torch.Generator().manual_seed(self.seed)
+        self._initial_source_state = source.state_dict()
+
+    def next(self):
+        """dict: the next source batch."""
+        if self.size == 0 or len(self.buffer) < self.size:
+            batch = self.source.next()
+            if self.size:
+                self.buffer.append(batch)
+            return batch
+        i = int(torch.randint(len(self.buffer), (1,), generator=self.generator))
+        return self.buffer[i]
+
+    def __iter__(self):
+        """Endless iterator over :meth:`next` (what ``before_stream`` receives)."""
+        while True:
+            yield self.next()
+
+    def state_dict(self):
+        """Source state now and at the start, buffer fill, generator state."""
+        return dict(source=self.source.state_dict(), filled=len(self.buffer),
+                    initial_source=self._initial_source_state,
+                    generator=self.generator.get_state())
+
+    def load_state_dict(self, state):
+        """Refills the buffer exactly as it was (re-reads ``filled`` batches from
+        the start of the source stream), then restores the current state."""
+        self.buffer = []
+        if state['filled']:
+            self.source.load_state_dict(state['initial_source'])
+            self.buffer = [self.source.next() for _ in range(int(state['filled']))]
+        self.source.load_state_dict(state['source'])
+        self.generator.set_state(state['generator'])

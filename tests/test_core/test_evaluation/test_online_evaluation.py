@@ -1,0 +1,125 @@
+"""Stream accuracy, results files, the eval hook's metrics and the run report."""
+import json
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+from mmcv.parallel import DataContainer as DC
+from mmseg.core.evaluation.metrics import intersect_and_union
+
+from mmseg_ext.core.evaluation import (OnlineEvalHook, ResultsTable, StreamAccuracy,
+                                       compare_runs, report_markdown, summarize_run)
+
+
+def test_stream_accuracy_matches_hand_computed_iou():
+    acc = StreamAccuracy(num_classes=2, class_names=['a', 'b'])
+    label = torch.tensor([[[0, 0, 1, 1]]])
+    pred = torch.tensor([[[0, 1, 1, 1]]])
+    acc.update('25mm', pred, label[:, None])
+    m = acc.metrics('25mm')
+    assert m['IoU.a'] == pytest.approx(50.0)  # 1 / (2 + 1 - 1)
+    assert m['IoU.b'] == pytest.approx(200 / 3)  # 2 / 3
+    assert m['mIoU'] == pytest.approx((50 + 200 / 3) / 2)
+    assert m['aAcc'] == pytest.approx(75.0)
+    acc.update('25mm', torch.zeros(1, 1, 4, dtype=torch.long),
+               torch.tensor([[[255, 0, 0, 0]]]))
+    assert acc.metrics('25mm')['aAcc'] == pytest.approx(100 * 6 / 7)
+    clone = StreamAccuracy(2)
+    clone.load_state_dict(acc.state_dict())
+    assert clone.metrics('25mm')['mIoU'] == pytest.approx(acc.metrics('25mm')['mIoU'])
+    with pytest.raises(KeyError, match="no frames of 'fog'"):
+        acc.metrics('fog')
+    with pytest.raises(ValueError, match='differs from label shape'):
+        acc.update('x', torch.zeros(1, 2, 2, dtype=torch.long), torch.zeros(1, 1, 2, 3))
+
+
+def test_results_table_csv_and_json(tmp_path):
+    table = ResultsTable(str(tmp_path))
+    table.append(dict(eval=0, after='init', **{'clear.mIoU': 50.0, 'clear.IoU.road': 9.0}))
+    table.append(dict(eval=1, after='clear', **{'clear.mIoU': 60.0, 'stream.mIoU': 1.5}))
+    lines = open(tmp_path / 'results.csv').read().splitlines()
+    assert lines == ['eval,after,clear.mIoU,stream.mIoU', '0,init,50.0000,',
+                     '1,clear,60.0000,1.5000']
+    again = ResultsTable(str(tmp_path))
+    assert len(again.load(keep=1)) == 1 and again.rows[0]['clear.IoU.road'] == 9.0
+
+
+class _Oracle(nn.Module):
+    """Predicts the label of the image it is given (stored in the meta)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(1))
+
+    def forward(self, img, img_metas, return_loss=True, rescale=True):
+        return [m['label'] for m in img_metas[0]]
+
+
+class _Set:
+    CLASSES = ('a', 'b')
+    PALETTE = [[0, 0, 0], [255, 255, 255]]
+    name = 'clear'
+
+    def __init__(self):
+        self.labels = [np.array([[0, 1], [1, 1]]), np.array([[0, 0], [0, 1]])]
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return dict(img=[torch.zeros(3, 2, 2)],
+                    img_metas=[DC(dict(label=self.labels[i]), cpu_only=True)])
+
+    def pre_eval(self, preds, indices):
+        return [intersect_and_union(p, self.labels[i], 2, 255, label_map=dict(),
+                                    reduce_zero_label=False)
+                for p, i in zip(preds, indices)]
+
+
+def test_eval_hook_scores_a_perfect_model_100(tmp_path):
+    hook = OnlineEvalHook([_Set()], samples_per_gpu=2)
+    m = hook.evaluate_dataset(_Oracle(), _Set(), image_dir=str(tmp_path / 'show'))
+    assert m['mIoU'] == pytest.approx(100.0) and m['aAcc'] == pytest.approx(100.0)
+    assert osp.isfile(tmp_path / 'show' / '00001.png')
+    with pytest.raises(ValueError, match="eval_domains must be one of"):
+        OnlineEvalHook([_Set()], eval_domains='some')
+    with pytest.raises(ValueError, match="two validation datasets are named 'clear'"):
+        OnlineEvalHook([_Set(), _Set()])
+
+
+def _fake_run(tmp_path, name, values, fps):
+    work = tmp_path / name
+    work.mkdir()
+    order = ['clear', '25mm', '200mm', 'clear']
+    rows = [dict(eval=0, after='init', visit=-1, **{'clear.mIoU': values[0]})]
+    rows += [dict(eval=i + 1, after=d, visit=i, **{f'{d}.mIoU': v})
+             for i, (d, v) in enumerate(zip(order, values))]
+    (work / 'results.json').write_text(json.dumps(rows))
+    (work / 'summary.json').write_text(json.dumps(dict(
+        domain_order=order, domain_values={'clear': 0, '25mm': 25, '200mm': 200},
+        timing=dict(fps=fps, adapt_fps=fps, inference_fps=float('nan')),
+        stream_accuracy={'clear': {'mIoU': 40.0}, '25mm': {'mIoU': 30.0}})))
+    return str(work)
+
+
+def test_summary_and_markdown_report(tmp_path):
+    s = summarize_run(_fake_run(tmp_path, 'dacs', [60.0, 50.0, 40.0, 59.0], 2.0))
+    assert s['mIoU'] == pytest.approx(52.25)
+    assert s['rain_mIoU'] == pytest.approx(45.0)
+    assert s['final_minus_first'] == pytest.approx(-1.0)
+    assert s['per_domain'] == {'clear': 59.5, '25mm': 50.0, '200mm': 40.0}
+    assert s['stream_mIoU'] == pytest.approx(35.0)
+    assert s['final_minus_initial'] == pytest.approx(-1.0)
+    md = report_markdown([s])
+    assert '| dacs | 52.25 | 45.00 | 35.00 | -1.00 | -1.00 | 2.00 | 2.00 | - |' in md
+    other = _fake_run(tmp_path, 'src', [60.0, 30.0, 20.0, 60.0], 9.0)
+    summaries, text = compare_runs([other, s['work_dir']], ['source', 'dacs'],
+                                   out_dir=str(tmp_path / 'report'))
+    assert [x['name'] for x in summaries] == ['source', 'dacs']
+    with open(tmp_path / 'report' / 'report.json') as f:
+        assert json.load(f)['source']['rain_mIoU'] == pytest.approx(25.0)
+    assert osp.getsize(tmp_path / 'report' / 'miou_stream.png') > 1000
+    with pytest.raises(FileNotFoundError, match='has no results.json'):
+        summarize_run(str(tmp_path))

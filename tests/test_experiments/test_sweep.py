@@ -1,0 +1,93 @@
+"""Experiment system: ids -> configs, run names, generated JSON, the CLI."""
+import json
+import os.path as osp
+import sys
+import time
+
+import pytest
+
+from mmseg_ext.apis.sweep import NAME_RE, generate_runs, resolve_config, run_name
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
+
+import experiments  # noqa: E402
+import experiments_custom  # noqa: E402
+import run_experiments  # noqa: E402
+
+PARTS = dict(src='proccity', tgt='storm', uda='dacs', rcs='rcs', cpl='nocpl',
+             arch='segformer', backbone='mitb0', schedule='online')
+
+
+def test_run_name_format():
+    when = time.strptime('2026-11-25 09:07', '%Y-%m-%d %H:%M')
+    name = run_name(PARTS, 3, when, uid='a1b2c')
+    assert name == '261125_0907_proccity2storm_dacs_rcs_nocpl_segformer_mitb0_online_s3_a1b2c'
+    assert NAME_RE.match(name)
+    assert NAME_RE.match(run_name(dict(PARTS, uda='DACS_Tent'), 0))
+    with pytest.raises(KeyError, match=r"missing \['cpl'\]"):
+        run_name({k: v for k, v in PARTS.items() if k != 'cpl'}, 0)
+
+
+def test_experiment_ids_expand_to_documented_crosses():
+    cfgs = experiments.generate_experiment_cfgs(2)
+    assert [c['name_parts']['uda'] for c in cfgs] == [
+        'dacs', 'dacs-budget', 'dacs-mad', 'dacs-budget-mad']
+    assert cfgs[2]['model'] == dict(type='ModularEncoderDecoder')
+    assert cfgs[0]['_base_'][-1] == 'configs/_base_/online/online_runner.py'
+    assert all(osp.isfile(osp.join(REPO, b)) for c in cfgs for b in c['_base_']
+               if 'datasets' not in b)
+    seeds = experiments.generate_experiment_cfgs(3)
+    assert sorted({c['seed'] for c in seeds}) == [0, 1, 2] and len(seeds) == 9
+    src = experiments.generate_experiment_cfgs(1)[0]
+    assert src['runner']['adapt'] is False
+    custom = experiments_custom.generate_experiment_cfgs(100)
+    assert [c['runner']['frames_per_domain'] for c in custom] == [40, 40, 40]
+    with pytest.raises(KeyError, match='unknown experiment id 99'):
+        experiments.generate_experiment_cfgs(99)
+    with pytest.raises(KeyError, match="unknown method 'dann'"):
+        experiments.experiment_cfg(method='dann')
+
+
+def _fake_root(tmp_path):
+    base = tmp_path / 'configs' / '_base_'
+    base.mkdir(parents=True)
+    (base / 'a.py').write_text("runner = dict(type='OnlineRunner', frames_per_domain=None)\n"
+                               "seed = 0\n")
+    (base / 'b.py').write_text("optimizer = dict(type='SGD', lr=0.1)\n")
+    return str(tmp_path)
+
+
+def test_generate_runs_writes_resolved_json(tmp_path):
+    root = _fake_root(tmp_path)
+    exp_cfgs = [dict(_base_=['configs/_base_/a.py', 'configs/_base_/b.py'], seed=2,
+                     runner=dict(frames_per_domain=5), name_parts=PARTS)]
+    runs = generate_runs(exp_cfgs, 7, root=root, work_root='wd', custom=True)
+    assert len(runs) == 1 and NAME_RE.match(runs[0]['name'])
+    assert runs[0]['cfg_file'] == osp.join(root, 'configs', 'generated', '7',
+                                           runs[0]['name'] + '.json')
+    with open(runs[0]['cfg_file']) as f:
+        cfg = json.load(f)
+    assert cfg['runner'] == dict(type='OnlineRunner', frames_per_domain=5)
+    assert cfg['optimizer']['lr'] == 0.1 and cfg['seed'] == 2
+    assert cfg['custom'] is True and cfg['exp'] == '7' and 'git_rev' in cfg
+    assert cfg['work_dir'] == osp.join('wd', '7', runs[0]['name'])
+    with pytest.raises(FileNotFoundError, match="missing _base_ file"):
+        resolve_config(dict(_base_=['configs/_base_/nope.py']), root)
+
+
+def test_cli_dry_run_writes_configs_and_records_custom(tmp_path, monkeypatch):
+    root = _fake_root(tmp_path)
+    fake = [dict(_base_=['configs/_base_/a.py'], name_parts=PARTS)]
+    monkeypatch.setattr(experiments_custom, 'generate_experiment_cfgs',
+                        lambda exp_id: fake)
+    import mmseg_ext.apis.sweep as sweep
+    original = sweep.generate_runs
+    monkeypatch.setattr(run_experiments, 'generate_runs',
+                        lambda cfgs, exp, **kw: original(cfgs, exp, root=root, **kw))
+    runs = run_experiments.main(['--exp', '100', '--custom', '1', '--dry-run',
+                                 '--work-root', str(tmp_path / 'wd')])
+    with open(runs[0]['cfg_file']) as f:
+        assert json.load(f)['custom'] is True
+    with pytest.raises(SystemExit):
+        run_experiments.main(['--exp', '1', '--config', 'x.py'])

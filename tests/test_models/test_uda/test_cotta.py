@@ -1,0 +1,87 @@
+"""CoTTA: EMA teacher, anchor fallback to augmentation averages, stochastic restore."""
+import numpy as np
+import pytest
+import torch
+from mmcv import Config
+
+from mmseg_ext.models import build_train_model
+
+
+def build(model_cfg, **uda):
+    torch.manual_seed(0)
+    uda.setdefault('aug_scales', [0.5, 1.0])
+    return build_train_model(Config(dict(model=model_cfg(), uda=dict(type='CoTTA', **uda))))
+
+
+def snapshot(module):
+    return {n: p.detach().clone() for n, p in module.named_parameters()}
+
+
+def test_two_steps_teacher_ema_anchor_fixed(model_cfg, make_batch):
+    model = build(model_cfg, alpha=0.9, restore_probability=0.0)
+    source = snapshot(model.model)
+    opt = torch.optim.AdamW(model.model.parameters(), lr=1e-3)
+    teacher = None
+    for seed in range(2):
+        teacher_prev = snapshot(model.ema_model) if teacher is not None else source
+        logs = model.train_step(make_batch(seed=seed, source=False), opt)['log_vars']
+        student = snapshot(model.model)
+        teacher = snapshot(model.ema_model)
+        for n, t in teacher.items():
+            assert torch.allclose(t, 0.9 * teacher_prev[n] + 0.1 * student[n],
+                                  atol=1e-7), n
+    assert logs['loss_tgt'] > 0
+    assert any(not torch.equal(student[n], source[n]) for n in source)
+    for n, a in snapshot(model.anchor_model).items():
+        assert torch.equal(a, source[n])
+
+
+def test_stochastic_restore_probability_one_returns_to_source(model_cfg, make_batch):
+    model = build(model_cfg, restore_probability=1.0)
+    source = snapshot(model.model)
+    opt = torch.optim.AdamW(model.model.parameters(), lr=1e-2)
+    model.train_step(make_batch(source=False), opt)
+    for n, p in snapshot(model.model).items():
+        assert torch.equal(p, source[n]), n
+
+
+def test_deployed_prediction_rule(model_cfg, make_batch):
+    b = make_batch(n=1)
+    img, metas = b['target_img'], b['target_img_metas']
+    confident = build(model_cfg, anchor_threshold=1e-6)  # anchor always confident
+    with torch.no_grad():
+        plain = confident.model.eval().encode_decode(img, metas).argmax(1)
+    assert torch.equal(confident.online_inference(img, metas)['pred'], plain)
+    unsure = build(model_cfg, anchor_threshold=1 - 1e-6)  # always the average
+    averaged = unsure.teacher_aug_probs(img, metas).argmax(1)
+    assert torch.equal(unsure.online_inference(img, metas)['pred'], averaged)
+    result = unsure.simple_test(img, metas)
+    assert len(result) == 1 and isinstance(result[0], np.ndarray)
+    assert np.array_equal(result[0], averaged[0].numpy())
+
+
+@pytest.mark.parametrize('key, value, match', [
+    ('anchor_threshold', 1.0, r'anchor_threshold must be in \(0, 1\)'),
+    ('restore_probability', 2.0, r'restore_probability must be in \[0, 1\]'),
+    ('aug_scales', [], 'aug_scales must be a non-empty list'),
+])
+def test_bad_values_name_the_key(model_cfg, key, value, match):
+    with pytest.raises(ValueError, match=match):
+        build(model_cfg, **{key: value})
+
+
+def test_train_step_reuses_the_deployed_prediction_of_the_same_frame(model_cfg,
+                                                                      make_batch):
+    model = build(model_cfg, anchor_threshold=1 - 1e-6)
+    batch = make_batch(source=False)
+    opt = torch.optim.AdamW(model.model.parameters(), lr=1e-3)
+    model.online_inference(batch['target_img'], batch['target_img_metas'])
+
+    def no_second_pass(*args):
+        raise AssertionError('teacher augmentation pass ran twice')
+
+    model.teacher_aug_probs = no_second_pass
+    assert model.train_step(batch, opt)['log_vars']['loss_tgt'] > 0
+    # next step: the teacher moved, so the same frame is predicted again
+    with pytest.raises(AssertionError, match='ran twice'):
+        model.train_step(batch, opt)

@@ -1,0 +1,181 @@
+"""DACS online: EMA teacher, reference model, pseudo-labels, mixing, switches."""
+import pytest
+import torch
+from mmcv import Config
+
+from mmseg_ext.models import build_train_model
+from mmseg_ext.models.uda.ema import ema_alpha
+
+
+def build(model_cfg, seg_type='CustomEncoderDecoder', **uda):
+    torch.manual_seed(0)
+    cfg = Config(dict(model=model_cfg(seg_type), uda=dict(type='DACS', **uda)))
+    return build_train_model(cfg)
+
+
+def snapshot(module):
+    return {n: p.detach().clone() for n, p in module.named_parameters()}
+
+
+def optimizer(model, lr=1e-3):
+    return torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
+
+
+def test_no_reference_model_without_feature_distance(model_cfg):
+    plain = build(model_cfg)
+    n_student = sum(p.numel() for p in plain.model.parameters())
+    assert plain.ref_model is None
+    assert not any(k.startswith('ref_model') for k in plain.state_dict())
+    assert sum(p.numel() for p in plain.parameters()) == 2 * n_student  # + teacher
+    fd = build(model_cfg, imnet_feature_dist_lambda=0.005,
+               imnet_feature_dist_classes=[6, 7, 11, 12, 13, 14, 15, 16, 17, 18])
+    assert sum(p.numel() for p in fd.parameters()) == 3 * n_student
+    assert not any(p.requires_grad for p in fd.ref_model.parameters())
+
+
+def test_two_steps_update_student_teacher_by_ema_and_keep_reference(model_cfg,
+                                                                    make_batch):
+    model = build(model_cfg, imnet_feature_dist_lambda=0.005, alpha=0.999)
+    student0 = snapshot(model.model)
+    opt = optimizer(model)
+    out = model.train_step(make_batch(seed=0), opt)
+    assert out['num_samples'] == 1 and out['log_vars']['loss_src'] > 0
+    student1 = snapshot(model.model)
+    # step 0: the teacher and the reference are copies of the source student
+    for name, value in snapshot(model.ema_model).items():
+        assert torch.equal(value, student0[name])
+    assert any(not torch.equal(student1[n], student0[n]) for n in student0)
+    model.train_step(make_batch(seed=1), opt)
+    alpha_1 = ema_alpha(1, 0.999)
+    assert alpha_1 == 0.5
+    for name, value in snapshot(model.ema_model).items():
+        expected = alpha_1 * student0[name] + (1 - alpha_1) * student1[name]
+        assert torch.allclose(value, expected, atol=1e-7), name
+    for name, value in snapshot(model.ref_model).items():
+        assert torch.equal(value, student0[name])
+    assert int(model.local_iter) == 2
+
+
+def test_ema_alpha_warmup():
+    assert [ema_alpha(t, 0.99) for t in (1, 3, 99, 1000)] == [0.5, 0.75, 0.99, 0.99]
+
+
+def test_freeze_backbone_trains_only_the_head(model_cfg, make_batch):
+    model = build(model_cfg, freeze_backbone=True)
+    before = snapshot(model.model)
+    opt = optimizer(model)
+    for seed in range(2):
+        model.train_step(make_batch(seed=seed), opt)
+    after = snapshot(model.model)
+    changed = {n for n in before if not torch.equal(before[n], after[n])}
+    assert changed and all(n.startswith('decode_head.') for n in changed)
+
+
+def test_pseudo_label_crop_and_oracle(model_cfg, make_batch):
+    model = build(model_cfg, pseudo_threshold=0.01, pseudo_weight_ignore_top=15,
+                  pseudo_weight_ignore_bottom=120, pseudo_weight_ref_height=512)
+    model.init_snapshots()
+    batch = make_batch(h=64, w=128)
+    label, weight = model.pseudo_label(batch)
+    # 15 / 120 rows at 512 -> 2 / 15 rows at 64; threshold 0.01: all confident
+    assert label.shape == (1, 64, 128)
+    assert weight[:, :2].sum() == 0 and weight[:, -15:].sum() == 0
+    assert torch.all(weight[:, 2:-15] == 1.0)
+    oracle = build(model_cfg, oracle=True)
+    assert oracle.ema_model is None
+    label, weight = oracle.pseudo_label(batch)
+    assert torch.equal(label, batch['target_gt_semantic_seg'][:, 0])
+    with pytest.raises(KeyError, match='target_gt_semantic_seg'):
+        oracle.train_step(make_batch(target_labels=False), optimizer(oracle))
+
+
+def test_mix_ratio_zero_and_target_only_give_the_target(model_cfg, make_batch):
+    model = build(model_cfg, blur=False, color_jitter_probability=1.0)
+    b = make_batch(n=2)
+    label = torch.randint(0, 19, (2, 64, 128))
+    weight = torch.full((2, 64, 128), 0.3)
+    img, lbl, w = model.mix(b['img'], b['img_metas'], b['gt_semantic_seg'],
+                            b['target_img'], label, weight, ratio=0.0)
+    assert torch.equal(img, b['target_img']) and torch.equal(lbl[:, 0], label)
+    assert torch.equal(w, weight)
+    img, lbl, w = model.mix(b['img'], b['img_metas'], b['gt_semantic_seg'],
+                            b['target_img'], label, weight, ratio=1.0)
+    assert torch.equal(img, b['img']) and torch.equal(lbl, b['gt_semantic_seg'])
+    assert torch.all(w == 1.0)
+    model.target_only = True
+    img, lbl, _ = model.mix(b['img'], b['img_metas'], b['gt_semantic_seg'],
+                            b['target_img'], label, weight, ratio=1.0)
+    assert torch.equal(img, b['target_img'])
+
+
+def test_dacs_tent_and_grad_magnitude_logging(model_cfg, make_batch):
+    model = build(model_cfg, entropy_lambda=0.5, log_grad_magnitude=True,
+                  target_feature_dist_lambda=0.1)
+    logs = model.train_step(make_batch(), optimizer(model))['log_vars']
+    for key in ('loss_src', 'loss_mix', 'loss_entropy', 'loss_tgt_fdist',
+                'grad_mag.src', 'grad_mag.mix', 'grad_mag.entropy'):
+        assert key in logs, key
+    assert logs['grad_mag.src'] > 0 and logs['grad_mag.entropy'] > 0
+    assert 0 < logs['loss_entropy'] < 0.5 * torch.log(torch.tensor(19.)).item() + 1e-6
+
+
+def test_modular_training_backpropagates_from_module_k(model_cfg, make_batch):
+    model = build(model_cfg, 'ModularEncoderDecoder')
+    before = snapshot(model.model)
+    model.train_step(make_batch(), optimizer(model), train_from_module=3)
+    after = snapshot(model.model)
+    changed = {n for n in before if not torch.equal(before[n], after[n])}
+    early = ('backbone.patch_embeds.0', 'backbone.blocks.0', 'backbone.norms.0',
+             'backbone.patch_embeds.1', 'backbone.blocks.1', 'backbone.norms.1')
+    assert not any(n.startswith(early) for n in changed)
+    assert any(n.startswith('backbone.blocks.2') for n in changed)
+    plain = build(model_cfg)
+    with pytest.raises(TypeError, match='train_from_module=3 needs a modular '
+                                        'segmentor.*CustomEncoderDecoder'):
+        plain.train_step(make_batch(), optimizer(plain), train_from_module=3)
+
+
+def test_mmseg_encoder_decoder_gets_weighted_losses(model_cfg, make_batch):
+    torch.manual_seed(0)
+    cfg = Config(dict(model=model_cfg('EncoderDecoder', 'MixVisionTransformer'),
+                      uda=dict(type='DACS')))
+    model = build_train_model(cfg).eval()
+    b = make_batch()
+    args = (model.model, b['img'], b['img_metas'], b['gt_semantic_seg'])
+    plain = model.seg_losses(*args)
+    ones = model.seg_losses(*args, seg_weight=torch.ones(1, 64, 128))
+    zero = model.seg_losses(*args, seg_weight=torch.zeros(1, 64, 128))
+    assert torch.allclose(plain['decode.loss_ce'], ones['decode.loss_ce'])
+    assert zero['decode.loss_ce'].item() == 0.0
+    model.train()
+    assert model.train_step(b, optimizer(model))['log_vars']['loss_mix'] > 0
+
+
+def test_resume_from_state_dict(model_cfg, make_batch):
+    model = build(model_cfg)
+    opt = optimizer(model)
+    for seed in range(2):
+        model.train_step(make_batch(seed=seed), opt)
+    fresh = build(model_cfg)
+    fresh.load_state_dict(model.state_dict())
+    assert int(fresh.local_iter) == 2
+    for (n, a), (_, b) in zip(model.state_dict().items(), fresh.state_dict().items()):
+        assert torch.equal(a, b), n
+
+
+@pytest.mark.parametrize('key, value, match', [
+    ('pseudo_threshold', 1.5, r'pseudo_threshold must be in \(0, 1\)'),
+    ('pseudo_threshold', 0.0, r'pseudo_threshold must be in \(0, 1\)'),
+    ('imnet_feature_dist_classes', [6, 19], r'imnet_feature_dist_classes \[19\]'),
+    ('teacher_mode', 'ema', 'teacher_mode must be one of'),
+    ('mix_loss_weight', -1, 'mix_loss_weight must be >= 0'),
+])
+def test_bad_values_name_the_key(model_cfg, key, value, match):
+    with pytest.raises(ValueError, match=match):
+        build(model_cfg, **{key: value})
+
+
+def test_source_keys_required(model_cfg, make_batch):
+    model = build(model_cfg)
+    with pytest.raises(KeyError, match=r"no \['img', 'img_metas', 'gt_semantic_seg'\]"):
+        model.train_step(make_batch(source=False), optimizer(model))

@@ -1,0 +1,67 @@
+"""EWC regulariser: Fisher on source batches, the penalty, the cache."""
+import pytest
+import torch
+from mmcv import Config
+
+from mmseg_ext.models import build_train_model
+
+
+def build(model_cfg, uda_type='DACS', **uda):
+    torch.manual_seed(0)
+    return build_train_model(Config(dict(model=model_cfg(), uda=dict(type=uda_type, **uda))))
+
+
+def test_fisher_penalty_and_cache(model_cfg, make_batch, tmp_path):
+    cache = str(tmp_path / 'fisher.pth')
+    model = build(model_cfg, ewc_lambda=2.0, ewc_fisher_batches=2, ewc_fisher_file=cache)
+    batches = [make_batch(seed=s) for s in range(3)]
+    model.before_stream(iter(batches))
+    assert bool(model.ewc.ready)
+
+    # reference: mean of squared gradients of the supervised loss, eval mode
+    student = model.model.eval()
+    params = [p for p in student.parameters() if p.requires_grad]
+    fisher = 0
+    for b in batches[:2]:
+        loss, _ = model._parse_losses(student.forward_train(
+            b['img'], b['img_metas'], b['gt_semantic_seg']))
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        fisher = fisher + torch.cat([(torch.zeros_like(p) if g is None else g ** 2)
+                                     .flatten() for g, p in zip(grads, params)])
+    assert torch.allclose(model.ewc.fisher, fisher / 2, rtol=1e-4, atol=1e-10)
+    assert model.ewc(student).item() == 0.0
+
+    with torch.no_grad():
+        for p in params:
+            p.add_(0.01)
+    expected = 0.5 * 2.0 * (model.ewc.fisher * 0.01 ** 2).sum()
+    assert torch.allclose(model.ewc(student), expected, rtol=1e-3)
+
+    # the cache is reused by a second run on the same source model ...
+    again = build(model_cfg, ewc_lambda=2.0, ewc_fisher_batches=2, ewc_fisher_file=cache)
+    again.before_stream([])
+    assert torch.equal(again.ewc.fisher, model.ewc.fisher)
+    # ... refused for another source model
+    torch.manual_seed(1)
+    other = build_train_model(Config(dict(model=model_cfg(), uda=dict(
+        type='DACS', ewc_lambda=2.0, ewc_fisher_file=cache, ewc_fisher_batches=2))))
+    with torch.no_grad():
+        next(other.model.parameters()).add_(1.0)
+    with pytest.raises(ValueError, match='computed for another source model'):
+        other.before_stream([])
+
+
+def test_ewc_step_logs_penalty_and_needs_fisher(model_cfg, make_batch):
+    model = build(model_cfg, 'TENT', ewc_lambda=1.0, ewc_fisher_batches=1)
+    assert all('norm' in n or 'bn' in n for n in model.ewc.names)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    with pytest.raises(RuntimeError, match='call before_stream'):
+        model.train_step(make_batch(source=False), opt)
+    model.before_stream([make_batch()])
+    logs = model.train_step(make_batch(source=False), opt)['log_vars']
+    assert logs['loss_ewc'] == 0.0  # the student is still the source model
+    logs = model.train_step(make_batch(seed=1, source=False), opt)['log_vars']
+    assert logs['loss_ewc'] > 0.0
+    with pytest.raises(ValueError, match='needs 3 source batches'):
+        build(model_cfg, ewc_lambda=1.0, ewc_fisher_batches=3).before_stream(
+            [make_batch()])

@@ -1,0 +1,56 @@
+"""notebooks/results.ipynb on two tiny runs written by the project's result writer."""
+import base64
+import json
+import os.path as osp
+
+import pytest
+
+from mmseg_ext.apis.analysis import load_results_csv, stream_curve
+from mmseg_ext.core.evaluation import ResultsTable
+
+from nb_utils import outputs_of, run_notebook, stdout_of
+
+ORDER = ('clear', '25mm', 'clear')
+
+
+def _write_run(work_dir, mious, fps):
+    """An OnlineEvalHook-like results.csv/json (init + one row per visit)."""
+    table = ResultsTable(str(work_dir))
+    table.append({'eval': 0, 'after': 'init', 'visit': -1, 'frames': 0,
+                  'clear.mIoU': 61.0, '25mm.mIoU': 35.0})
+    for visit, (d, m) in enumerate(zip(ORDER, mious)):
+        other = '25mm' if d == 'clear' else 'clear'
+        table.append({'eval': visit + 1, 'after': d, 'visit': visit, 'frames': 4 * visit + 4,
+                      f'{d}.mIoU': m, f'{other}.mIoU': m - 10.0, 'stream.mIoU': m - 2.0})
+    with open(osp.join(work_dir, 'summary.json'), 'w') as f:
+        json.dump(dict(domain_order=list(ORDER), domain_values={'clear': 0, '25mm': 25},
+                       timing=dict(fps=fps, adapt_fps=fps, inference_fps=2 * fps),
+                       stream_accuracy={}), f)
+
+
+def test_results_csv_helpers(tmp_path):
+    _write_run(tmp_path, (60.0, 40.0, 55.0), 3.0)
+    rows = load_results_csv(str(tmp_path))
+    assert [r['after'] for r in rows] == ['init', 'clear', '25mm', 'clear']
+    assert stream_curve(rows) == (['clear', '25mm', 'clear'], [60.0, 40.0, 55.0])
+    with pytest.raises(FileNotFoundError, match='has no results.csv'):
+        load_results_csv(str(tmp_path / 'missing'))
+
+
+def test_results_notebook(tmp_path):
+    dirs = []
+    for name, mious, fps in (('dacs', (60.0, 40.0, 55.0), 3.0),
+                             ('source', (61.0, 30.0, 61.0), 9.0)):
+        (tmp_path / name).mkdir()
+        _write_run(tmp_path / name, mious, fps)
+        dirs.append(str(tmp_path / name))
+    nb = run_notebook('results.ipynb', dict(RUN_DIRS=dirs))
+    out = stdout_of(nb)
+    assert 'dacs: 4 evaluations' in out
+    assert 'dacs: mean stream mIoU 51.67' in out
+    assert 'source: mean stream mIoU 50.67' in out
+    pngs = outputs_of(nb, 'image/png')
+    assert len(pngs) == 3
+    assert all(base64.b64decode(p)[:4] == b'\x89PNG' for p in pngs)
+    (table, ) = outputs_of(nb, 'text/markdown')
+    assert '| dacs | 51.67 | 40.00 |' in table  # mIoU stream, mIoU rain (25mm)

@@ -1,0 +1,76 @@
+"""Parameter audit: MiT sizes, trainable counts, EMA teacher excluded, CLI output."""
+import copy
+import json
+import os.path as osp
+import sys
+
+import pytest
+import torch.nn as nn
+from mmcv import Config
+
+from mmseg_ext.apis.param_count import (count_from_config, count_parameters,
+                                        human_format, param_table)
+
+
+@pytest.mark.parametrize('num,text', [(512, '512'), (3_700_000, '3.7M'), (512_000, '512K'),
+                                      (1_500, '1.5K'), (1_000_000, '1M'),
+                                      (81_443_008, '81.4M'), (2_500_000_000, '2.5B')])
+def test_human_format(num, text):
+    assert human_format(num) == text
+
+
+@pytest.mark.parametrize('size,encoder', [('b0', 3_319_392), ('b5', 81_443_008)])
+def test_mit_encoder_sizes(repo_root, size, encoder):
+    counts = count_from_config(osp.join(repo_root,
+                                        f'configs/_base_/models/segformer_mit-{size}.py'))
+    rows = {name: n for name, n, _ in counts['rows']}
+    assert rows['backbone'] == encoder  # SegFormer paper: 3.3M (B0), 81.4M (B5)
+    assert round(encoder / 1e6, 1) == {'b0': 3.3, 'b5': 81.4}[size]
+    assert counts['total'] == counts['trainable'] == encoder + rows['decode_head']
+
+
+class Decorator(nn.Module):
+    """A UDA decorator's shape: a student ``model`` and an EMA teacher."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self.ema_model = copy.deepcopy(model)
+
+
+def test_teacher_excluded_and_trainable_only():
+    student = nn.ModuleDict(dict(backbone=nn.Linear(10, 10), decode_head=nn.Linear(10, 2)))
+    student.backbone.requires_grad_(False)
+    counts = count_parameters(Decorator(student))
+    assert counts['total'] == 110 + 22 and counts['trainable'] == 22
+    assert counts['excluded'] == {'ema_model': 132}
+    table = param_table(counts, trainable_only=True)
+    assert [[c.strip() for c in row] for row in table.rows] == [
+        ['decode_head', '22'], ['total trainable', '22']]
+
+
+def test_shared_parameters_counted_once():
+    lin = nn.Linear(4, 4)
+    model = nn.ModuleDict(dict(backbone=lin, adapters=nn.ModuleList([lin])))
+    assert count_parameters(model)['total'] == 20
+
+
+def test_command_line_json(repo_root, capsys, tmp_path):
+    cfg = Config.fromfile(osp.join(repo_root, 'configs/_base_/models/segformer_mit-b0.py'))
+    cfg.model.backbone.frozen_modules = [1, 2, 3, 4]
+    path = str(tmp_path / 'frozen_b0.py')
+    cfg.dump(path)
+    sys.path.insert(0, osp.join(repo_root, 'tools'))
+    try:
+        import get_param_count
+    finally:
+        sys.path.pop(0)
+    get_param_count.main([path, '--json', '--trainable-only'])
+    out = json.loads(capsys.readouterr().out)
+    assert out['total'] == 3_319_392 + 400_659
+    assert out['trainable'] == 400_659  # decode head of B0 only
+    assert {m['module'] for m in out['modules']} == {
+        'decode_head', 'decode_head.conv_seg', 'decode_head.convs',
+        'decode_head.fusion_conv'}
+    with pytest.raises(ValueError, match='depth must be at least 1, got 0'):
+        count_parameters(nn.Linear(2, 2), depth=0)
