@@ -6,8 +6,10 @@
 
 ``--exp N`` expands experiment N of ``experiments.py`` (``experiments_custom.py``
 with ``--custom 1``) into configs, writes each resolved config with the git
-revision to ``configs/generated/<N>/<name>.json`` and trains them one after
-another (``--dry-run`` stops after writing). ``--config FILE`` trains one config.
+revision to ``configs/generated/<N>/<name>.json``, trains them one after another
+(``--dry-run`` stops after writing) and compares the online runs in
+``<work-root>/<N>/report.md`` and ``miou_stream.png`` (runs overlaid).
+``--config FILE`` trains one config.
 All the work happens in :mod:`mmseg_ext.apis.sweep`.
 """
 import argparse
@@ -18,7 +20,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 import mmseg_ext  # noqa: E402,F401  (compat fixes, registrations)
-from mmseg_ext.apis.sweep import generate_runs, train_configs  # noqa: E402
+from mmseg_ext.apis.sweep import generate_runs, report_runs, train_configs  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -57,7 +59,11 @@ def main(argv=None):
         return write_sbatch_scripts(runs, out_dir, args.partition, args.gpus, args.time)
     if args.dry_run:
         return runs
-    return train_configs(runs, overwrite=args.overwrite)
+    results = train_configs(runs, overwrite=args.overwrite)
+    text = report_runs(runs, osp.join(args.work_root, str(args.exp)))
+    if text:
+        print(text)
+    return results
 
 
 if __name__ == '__main__':

@@ -37,6 +37,7 @@ def parse_args():
     p.add_argument('--fog', type=float, nargs='*', default=[])
     p.add_argument('--checkpoint', default=None, help='evaluate this checkpoint, no training')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--log-interval', type=int, default=50)
     return p.parse_args()
 
 
@@ -104,7 +105,7 @@ def build_cfg(args):
         runner=dict(type='IterBasedRunner', max_iters=args.iters),
         checkpoint_config=dict(by_epoch=False, interval=args.iters),
         evaluation=dict(interval=args.iters + 1),
-        log_config=dict(interval=50, hooks=[dict(type='TextLoggerHook', by_epoch=False)]),
+        log_config=dict(interval=args.log_interval, hooks=[dict(type='TextLoggerHook', by_epoch=False)]),
         dist_params=dict(backend='gloo'), log_level='INFO', load_from=None,
         resume_from=None, workflow=[('train', 1)], cudnn_benchmark=False,
         seed=args.seed, gpu_ids=[0], device='cpu', work_dir=args.work_dir)
@@ -130,7 +131,8 @@ def evaluate(model, cfg, args):
                                   dist=False, shuffle=False)
         results = single_gpu_test(model, loader, pre_eval=True)
         metrics = dataset.evaluate(results, metric='mIoU', logger='silent')
-        rows.append((name, 100 * metrics['mIoU'], 100 * metrics['aAcc']))
+        per_class = [100 * metrics.get(f'IoU.{c}', float('nan')) for c in dataset.CLASSES]
+        rows.append((name, 100 * metrics['mIoU'], 100 * metrics['aAcc'], per_class))
     return rows
 
 
@@ -162,9 +164,11 @@ def main():
     clear = rows[0][1]
     print(f'\nsource-only SegFormer MiT-B0 from scratch, {args.iters} iters x batch '
           f'{args.batch}, lr {args.lr:g}, train {train_s / 60:.1f} min')
-    print(f'{"domain":>10} {"mIoU":>6} {"aAcc":>6} {"drop":>6}')
-    for name, miou, aacc in rows:
-        print(f'{name:>10} {miou:6.2f} {aacc:6.2f} {clear - miou:6.2f}')
+    print(f'{"domain":>10} {"mIoU":>6} {"aAcc":>6} {"drop":>6}  per-class IoU '
+          f'(Cityscapes trainId order)')
+    for name, miou, aacc, per_class in rows:
+        classes = ' '.join(f'{x:3.0f}' for x in per_class)
+        print(f'{name:>10} {miou:6.2f} {aacc:6.2f} {clear - miou:6.2f}  {classes}')
 
 
 if __name__ == '__main__':

@@ -31,7 +31,7 @@ from mmseg_ext.core.evaluation import (StreamAccuracy, atomic_np_save,
                                         atomic_write_json)
 from .adaptive_schedule import AdaptiveSchedule
 from .domain_detector import DomainDetector
-from .replay_buffer import ReplayBuffer, SourceStream
+from .replay_buffer import ReplayBuffer, SourceStream, index_batches
 from .rng import get_rng_state, seeded, set_rng_state
 from .timing import StreamTimer
 from .training_policy import build_training_policy
@@ -220,9 +220,6 @@ class OnlineRunner(BaseRunner):
             order = torch.randperm(n, generator=g).tolist()
         return [order[i % n] for i in range(frames)]
 
-    def _batches(self, indices, batch_size):
-        return [indices[i:i + batch_size] for i in range(0, len(indices), batch_size)]
-
     def _reference_loss(self, img, img_metas, pred):
         with torch.no_grad():
             logits = self.reference.encode_decode(img, img_metas)
@@ -257,7 +254,7 @@ class OnlineRunner(BaseRunner):
         check_domain_order(self.domain_order, self.targets)
         self._max_epochs = len(self.domain_order)
         self._max_iters = sum(
-            len(self._batches(self._visit_indices(v, self.targets[d]), batch_size))
+            len(index_batches(self._visit_indices(v, self.targets[d]), batch_size))
             for v, d in enumerate(self.domain_order))
         self.replay = ReplayBuffer(
             SourceStream(source_ds, src_bs, self.shuffle_source, self.seed),
@@ -290,7 +287,7 @@ class OnlineRunner(BaseRunner):
         for visit in range(start_visit, len(self.domain_order)):
             name = self.domain_order[visit]
             dataset = self.targets[name]
-            batches = self._batches(self._visit_indices(visit, dataset), batch_size)
+            batches = index_batches(self._visit_indices(visit, dataset), batch_size)
             self._epoch = visit
             self.data_loader = batches
             first = start_frame if visit == start_visit else 0

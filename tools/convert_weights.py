@@ -3,6 +3,9 @@
     python tools/convert_weights.py IN.pth OUT.pth [--layout auto|nvlabs|mmseg|hamlet]
         [--parts encoder decoder] [--config MODEL_CONFIG] [--trusted-checkpoint]
 
+The encoder goes to ``MixTransformer``. The head keeps its network: NVlabs and
+HAMLET heads load into ``OriginalSegFormerHead`` / ``ModularSegFormerHead`` (set
+``model.decode_head.type``), mmseg's into mmseg's ``SegformerHead``.
 With ``--config`` the result is loaded into that config's model first: a shape
 mismatch (e.g. a B1 checkpoint for a B5 config) is an error, and missing or
 unexpected keys are printed as a table. The logic is

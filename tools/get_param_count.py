@@ -42,6 +42,8 @@ def main(argv=None):
                 if t or not args.trainable_only]
         print(json.dumps(dict(config=args.config, total=counts['total'],
                               trainable=counts['trainable'], modules=rows,
+                              peft={k: dict(params=n, trainable=t)
+                                    for k, (n, t) in counts['peft'].items()},
                               excluded=counts['excluded']), indent=1))
     else:
         print(param_table(counts, args.trainable_only))

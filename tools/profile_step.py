@@ -14,6 +14,7 @@ On CUDA, CUDA_LAUNCH_BLOCKING=1 is set so each line's time is its kernels' time.
 """
 import argparse
 import json
+import logging
 import os
 import os.path as osp
 import sys
@@ -22,6 +23,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 os.environ.setdefault('CUDA_LAUNCH_BLOCKING', '1')
 
 from mmcv import Config, DictAction  # noqa: E402
+from mmcv.utils import get_logger  # noqa: E402
 
 import mmseg_ext  # noqa: E402,F401  (compat fixes, registrations)
 from mmseg_ext.apis.profile import format_profiles, profile_config  # noqa: E402
@@ -46,6 +48,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    get_logger('mmcv').setLevel(logging.WARNING)  # no per-parameter init report
     names = args.names or [osp.splitext(osp.basename(c))[0] for c in args.configs]
     if len(names) != len(args.configs):
         raise ValueError(f'--names gives {len(names)} names for {len(args.configs)} configs')
@@ -55,7 +58,7 @@ def main(argv=None):
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
         profiles.append(profile_config(cfg, args.steps, args.warmup, args.domain,
-                                       args.device, name=name))
+                                       args.device, name=name, progress=True))
     print(format_profiles(profiles))
     if args.lines:
         for prof in profiles:

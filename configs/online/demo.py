@@ -3,9 +3,10 @@
 demo = dict(
     work_root='work_dirs/demo',
     threads=2,  # torch CPU threads
-    # ProcCity at 128x256: 500 clear train images for the source model, 60 `test`
-    # images per domain form the stream (30 frames per visit, see
-    # _base_/online/proccity_demo.py), 30 `val` images per domain are held out.
+    # ProcCity at 128x256: 500 clear train images for the source model, `test`
+    # images per domain form the stream (20 frames per visit, see
+    # _base_/online/proccity_demo.py), `val` images per domain are held out (the
+    # first 20 evaluated).
     data=dict(root='data/proccity', splits=dict(train=500, val=30, test=60),
               size=(128, 256), rain=(25, 50, 75, 100, 200), seed=0, workers=2),
     # trained once (configs/online/proccity_source_mit-b0.py), then cached

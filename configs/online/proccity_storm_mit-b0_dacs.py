@@ -3,7 +3,7 @@
 # source frames, source loss; every frame adapted.
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/segformer_mit-b0.py',
-    '../_base_/datasets/proccity_storm.py', '../_base_/uda/dacs.py',
+    '../_base_/uda/dacs.py',
     '../_base_/schedules/adamw.py', '../_base_/online/proccity_demo.py'
 ]
 load_from = 'pretrained/proccity_segformer_mit-b0_source.pth'

@@ -3,7 +3,7 @@
 # source replay (TENT.needs_source is False).
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/segformer_mit-b0.py',
-    '../_base_/datasets/proccity_storm.py', '../_base_/uda/tent.py',
+    '../_base_/uda/tent.py',
     '../_base_/schedules/adamw.py', '../_base_/online/proccity_demo.py'
 ]
 load_from = 'pretrained/proccity_segformer_mit-b0_source.pth'

@@ -46,10 +46,12 @@ def quiet_console():
 
 
 def data_is_cached(data):
-    """bool: ``data.root`` holds the requested ProcCity splits, size and rain rates."""
+    """bool: ``data.root`` holds the requested ProcCity splits, size, rain rates and
+    rare-class statistics."""
     from ..datasets.synth import rain_dir
     meta_file = osp.join(data['root'], 'proccity.json')
-    if not osp.isfile(meta_file):
+    stats_file = osp.join(data['root'], 'sample_class_stats.json')  # rare-class sampling
+    if not (osp.isfile(meta_file) and osp.isfile(stats_file)):
         return False
     with open(meta_file) as f:
         meta = json.load(f)

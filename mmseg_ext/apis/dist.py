@@ -87,14 +87,17 @@ def init_dist_env(launcher, backend=None, **kwargs):
     if torch.cuda.is_available():
         init_dist(launcher, backend=backend or 'nccl', **kwargs)
         return True
+    port = kwargs.pop('port', None)  # mmcv's slurm launcher argument
     if launcher == 'slurm':
-        os.environ.update(slurm_env())
+        env = slurm_env()
+        if port is not None:
+            env['MASTER_PORT'] = str(port)
+        os.environ.update(env)
     missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
                if k not in os.environ]
     if missing:
         raise KeyError(f'--launcher pytorch needs {missing} in the environment '
                        '(start the processes with torchrun)')
-    kwargs.pop('port', None)
     dist.init_process_group(backend='gloo', init_method='env://', **kwargs)
     return True
 

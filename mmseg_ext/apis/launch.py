@@ -90,7 +90,8 @@ def sbatch_script(cfg_file, job_name, work_dir, partition, gpus, time,
 
 def write_sbatch_scripts(runs, out_dir, partition, gpus, time, cpus_per_task=4,
                          nodes=1, repo_dir=None, python=None, train_args=()):
-    """Writes ``<name>.sbatch`` per run and ``submit_all.sh`` in ``out_dir``.
+    """Writes ``<name>.sbatch`` per run and ``submit_all.sh`` in ``out_dir``, and
+    creates each run's work dir (where SLURM writes the job's log).
 
     Args:
         runs (Sequence[dict]): one per generated config, with ``name``,
@@ -112,6 +113,8 @@ def write_sbatch_scripts(runs, out_dir, partition, gpus, time, cpus_per_task=4,
     os.makedirs(out_dir, exist_ok=True)
     files = []
     for run in runs:
+        # SLURM opens --output before the job runs: its folder must exist now
+        os.makedirs(run['work_dir'], exist_ok=True)
         path = osp.join(out_dir, f'{run["name"]}.sbatch')
         with open(path, 'w') as f:
             f.write(sbatch_script(osp.abspath(run['cfg_file']), run['name'],

@@ -47,8 +47,9 @@ def count_parameters(model, depth=2):
 
     Returns:
         dict: ``total``, ``trainable``, ``rows`` (list of ``(name, total,
-        trainable)``, parents before children) and ``excluded`` (``{name: total}``
-        of the decorator's other networks: EMA teacher, references).
+        trainable)``, parents before children), ``excluded`` (``{name: total}``
+        of the decorator's other networks: EMA teacher, references) and ``peft``
+        (``{kind: (total, trainable)}`` of the adapters, injectors, prompts, ...).
     """
     if depth < 1:
         raise ValueError(f'depth must be at least 1, got {depth}')
@@ -80,7 +81,27 @@ def count_parameters(model, depth=2):
     own = _count(student.parameters(recurse=False), set())
     if own[0]:
         rows.insert(0, ('(own parameters)', *own))
-    return dict(total=total, trainable=trainable, rows=rows, excluded=excluded)
+    return dict(total=total, trainable=trainable, rows=rows, excluded=excluded,
+                peft=_peft_counts(student))
+
+
+def _peft_counts(model):
+    """``{class name: (total, trainable)}`` of the parameter-efficient modules.
+
+    Adapters sit inside the backbone's blocks, so the module rows hide them; this
+    sums the outermost :class:`~mmseg_ext.models.utils.PEFTModule` s by kind.
+    """
+    from ..models.utils import PEFTModule
+    kinds, seen, inside = {}, set(), set()
+    for name, module in model.named_modules():
+        if not isinstance(module, PEFTModule) or any(
+                name.startswith(p + '.') for p in inside):
+            continue
+        inside.add(name)
+        n, t = _count(module.parameters(), seen)
+        total, trainable = kinds.get(type(module).__name__, (0, 0))
+        kinds[type(module).__name__] = (total + n, trainable + t)
+    return kinds
 
 
 def param_table(counts, trainable_only=False):
@@ -99,6 +120,12 @@ def param_table(counts, trainable_only=False):
         if trainable_only and t == 0:
             continue
         label = '  ' * name.count('.') + name
+        table.add_row([label, human_format(t)] if trainable_only
+                      else [label, human_format(n), human_format(t)])
+    for kind, (n, t) in sorted(counts.get('peft', {}).items()):
+        if trainable_only and t == 0:
+            continue
+        label = f'[all {kind} modules]'
         table.add_row([label, human_format(t)] if trainable_only
                       else [label, human_format(n), human_format(t)])
     if trainable_only:

@@ -26,6 +26,7 @@ import textwrap
 import time
 
 from line_profiler import LineProfiler
+from tqdm import tqdm
 
 __all__ = ['phase_of_lines', 'profile_steps', 'profile_config', 'build_step_inputs',
            'format_profiles']
@@ -44,11 +45,13 @@ def _phase_name(comment):
     return text.rstrip('.').strip() or DEFAULT_PHASE
 
 
-def phase_of_lines(func):
+def phase_of_lines(func, default=DEFAULT_PHASE):
     """Maps each source line of ``func`` to its phase.
 
     Args:
         func (callable): a function written in commented phases.
+        default (str): phase of the lines before the first phase comment.
+            Default: 'other'.
 
     Returns:
         dict: ``{line number: phase name}``; the ``adapt(...)`` call lines map to
@@ -65,7 +68,7 @@ def phase_of_lines(func):
         skip = set(range(first.lineno - 1, first.end_lineno))  # the docstring
     head = first.lineno - 1
     body_indent = len(lines[head]) - len(lines[head].lstrip())
-    phase = DEFAULT_PHASE
+    phase = default
     mapping = {}
     for offset in range(head, len(lines)):
         text = lines[offset]
@@ -90,7 +93,8 @@ def phase_of_lines(func):
 
 
 def _method_of(model):
-    return model.module if hasattr(model, 'module') else model
+    from mmcv.parallel import is_module_wrapper
+    return model.module if is_module_wrapper(model) else model
 
 
 def _profiled_functions(method):
@@ -102,13 +106,20 @@ def _profiled_functions(method):
     return [inspect.unwrap(f) for f in funcs]
 
 
+def _phases(func):
+    """:func:`phase_of_lines` of ``train_step`` ('other' before any comment) or of
+    ``adapt`` ('adapt' for a step written without phase comments)."""
+    return phase_of_lines(func, DEFAULT_PHASE if func.__name__ == 'train_step'
+                          else func.__name__)
+
+
 def _step_order(funcs):
     """Phase names in execution order: the driver's lines, with the adapt call
     replaced by the phases of ``adapt``."""
     inner = [] if len(funcs) < 2 else \
-        [p for _, p in sorted(phase_of_lines(funcs[1]).items())]
+        [p for _, p in sorted(_phases(funcs[1]).items())]
     order = []
-    for _, phase in sorted(phase_of_lines(funcs[0]).items()):
+    for _, phase in sorted(_phases(funcs[0]).items()):
         for p in (inner if phase is None else [phase]):
             if p is not None and p not in order:
                 order.append(p)
@@ -116,7 +127,7 @@ def _step_order(funcs):
 
 
 def profile_steps(model, optimizer, batches, steps=10, warmup=2, step_kwargs=None,
-                  name=None):
+                  name=None, progress=False):
     """Runs ``warmup`` then ``steps`` adaptation steps, profiling the latter.
 
     Args:
@@ -130,6 +141,7 @@ def profile_steps(model, optimizer, batches, steps=10, warmup=2, step_kwargs=Non
         step_kwargs (dict | None): extra ``train_step`` arguments
             (``train_from_module``, ``mix_ratio``). Default: None.
         name (str | None): label of the profile. Default: the method's class.
+        progress (bool): show a progress bar (stderr). Default: False.
 
     Returns:
         dict: ``name``, ``method``, ``steps``, ``step_ms`` (mean wall time of a
@@ -143,12 +155,16 @@ def profile_steps(model, optimizer, batches, steps=10, warmup=2, step_kwargs=Non
         raise ValueError(f'profile_steps: warmup must be >= 0, got {warmup}')
     method = _method_of(model)
     step_kwargs = dict(step_kwargs or {})
+    bar = tqdm(total=int(warmup) + int(steps), desc=name or type(method).__name__,
+               unit='step', disable=not progress)
     for _ in range(int(warmup)):
         model.train_step(next(batches), optimizer, **step_kwargs)
+        bar.update()
     funcs = _profiled_functions(method)
     profiler = LineProfiler(*funcs)
     wall = 0.0
     for _ in range(int(steps)):
+        bar.update()
         batch = next(batches)
         t0 = time.perf_counter()
         profiler.enable_by_count()
@@ -157,12 +173,13 @@ def profile_steps(model, optimizer, batches, steps=10, warmup=2, step_kwargs=Non
         finally:
             profiler.disable_by_count()
         wall += time.perf_counter() - t0
+    bar.close()
     stats = profiler.get_stats()
     phase_maps = {}
     for f in funcs:
         code = f.__code__
         phase_maps[(code.co_filename, code.co_firstlineno)] = \
-            (phase_of_lines(f), inspect.getsourcelines(f))
+            (_phases(f), inspect.getsourcelines(f))
     to_ms = stats.unit * 1e3
     phases, lines = {}, []
     for key, timings in stats.timings.items():
@@ -255,10 +272,12 @@ def build_step_inputs(cfg, domain=None, device=None):
     return model, optimizer, batches()
 
 
-def profile_config(cfg, steps=10, warmup=2, domain=None, device=None, name=None):
+def profile_config(cfg, steps=10, warmup=2, domain=None, device=None, name=None,
+                   progress=False):
     """:func:`profile_steps` on the method, data and optimizer of a config."""
     model, optimizer, batches = build_step_inputs(cfg, domain, device)
-    return profile_steps(model, optimizer, batches, steps, warmup, name=name)
+    return profile_steps(model, optimizer, batches, steps, warmup, name=name,
+                         progress=progress)
 
 
 def format_profiles(profiles):

@@ -108,6 +108,10 @@ def check_search_cfg(cfg):
     if sampler_type not in SAMPLERS:
         raise ValueError(f'search.sampler.type is {sampler_type!r}; expected one of '
                          f'{sorted(SAMPLERS)}')
+    heartbeat = search.get('heartbeat_interval')
+    if heartbeat is not None and int(heartbeat) < 1:
+        raise ValueError(f'search.heartbeat_interval must be >= 1 s or None, '
+                         f'got {heartbeat}')
     if int(search.get('n_trials', 0)) < 1:
         raise ValueError(f'search.n_trials must be >= 1, got {search.get("n_trials")}')
     return search
@@ -129,10 +133,17 @@ def build_sampler(sampler_cfg, worker_id=0):
     return sampler_cls(**kwargs)
 
 
-def build_storage(url):
+def build_storage(url, heartbeat_interval=None):
     """An Optuna RDB storage for ``url`` (``sqlite:///file.db`` or
-    ``postgresql://user@host:port/db``, psycopg2 driver); SQLite files get their directory created
-    and a lock timeout long enough for several local workers."""
+    ``postgresql://user@host:port/db``, psycopg2 driver); SQLite files get their
+    directory created and a lock timeout long enough for several local workers.
+
+    Args:
+        url (str): the study store.
+        heartbeat_interval (int | None): seconds between a running trial's
+            heartbeats; a trial whose worker died (no heartbeat for twice that)
+            is marked failed by the next worker. None: no heartbeat. Default: None.
+    """
     engine_kwargs = {}
     if url.startswith('postgresql://'):
         # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; the project ships
@@ -143,7 +154,8 @@ def build_storage(url):
         if osp.dirname(path):
             os.makedirs(osp.dirname(path), exist_ok=True)
         engine_kwargs = dict(connect_args=dict(timeout=SQLITE_LOCK_TIMEOUT_S))
-    return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+    return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs,
+                                      heartbeat_interval=heartbeat_interval)
 
 
 def suggest_overrides(trial, params):
@@ -190,7 +202,8 @@ def _create_study(search, storage, study_name, worker_id):
     for attempt in range(CREATE_ATTEMPTS):
         try:
             return optuna.create_study(
-                storage=build_storage(storage), study_name=study_name,
+                storage=build_storage(storage, search.get('heartbeat_interval')),
+                study_name=study_name,
                 sampler=build_sampler(search.sampler, worker_id),
                 directions=[o['direction'] for o in search.objectives],
                 load_if_exists=True)

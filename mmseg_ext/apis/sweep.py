@@ -21,7 +21,7 @@ import uuid
 from mmcv.utils import Config, get_git_hash
 
 __all__ = ['REPO_ROOT', 'resolve_config', 'run_name', 'generate_runs',
-           'train_config', 'train_configs', 'NAME_RE']
+           'train_config', 'train_configs', 'report_runs', 'NAME_RE']
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NAME_RE = re.compile(r'^\d{6}_\d{4}_[a-z0-9-]+2[a-z0-9-]+_[a-z0-9-]+_[a-z0-9-]+_'
@@ -164,3 +164,23 @@ def train_configs(runs, overwrite=False, logger=print):
         logger(f'[{i + 1}/{len(runs)}] {cfg_file}')
         results.append(train_config(cfg_file, overwrite=overwrite))
     return results
+
+
+def report_runs(runs, out_dir):
+    """Comparison of a sweep's finished online runs (``report.md``, ``report.json``,
+    ``miou_stream.png`` with the runs overlaid) in ``out_dir``.
+
+    Args:
+        runs (Sequence[dict]): :func:`generate_runs` entries.
+        out_dir (str): where the report goes (``<work_root>/<exp>``).
+
+    Returns:
+        str | None: the Markdown table, None when no online run finished.
+    """
+    from ..core.evaluation import compare_runs
+    done = [r for r in runs if osp.isfile(osp.join(r['work_dir'], 'results.json'))]
+    if not done:
+        return None
+    _, text = compare_runs([r['work_dir'] for r in done], [r['name'] for r in done],
+                           out_dir=out_dir)
+    return text

@@ -4,6 +4,7 @@ import os.path as osp
 import re
 import tempfile
 
+import torch
 from mmcv.runner import RUNNERS, IterBasedRunner, save_checkpoint
 
 from .checkpoint import load_checkpoint_file
@@ -66,6 +67,12 @@ class AtomicIterBasedRunner(IterBasedRunner):
                         for d in data_loaders]
         return super().run(data_loaders, workflow, max_iters, **kwargs)
 
+    def resume(self, checkpoint, resume_optimizer=True, map_location='default'):
+        """mmcv's resume; ``'default'`` maps to the current GPU, or the CPU without one."""
+        if map_location == 'default' and not torch.cuda.is_available():
+            map_location = 'cpu'
+        return super().resume(checkpoint, resume_optimizer, map_location)
+
     def load_checkpoint(self, filename, map_location='cpu', strict=False,
                         revise_keys=((r'^module\.', ''),)):
         """Loads ``filename`` into the model; a tensor of another shape is an error.
@@ -94,7 +101,9 @@ class AtomicIterBasedRunner(IterBasedRunner):
             raise TypeError(f'meta should be a dict or None, but got {type(meta)}')
         if self.meta is not None:
             meta.update(self.meta)
-        meta.update(epoch=self.epoch + 1, iter=self.iter)
+        # iterations done (mmcv stores self.iter, one less, so a resumed run
+        # repeated the last iteration before the checkpoint)
+        meta.update(epoch=self.epoch + 1, iter=self.iter + 1)
         filename = filename_tmpl.format(self.iter + 1)
         filepath = osp.join(out_dir, filename)
         os.makedirs(out_dir, exist_ok=True)

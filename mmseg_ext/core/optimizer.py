@@ -1,8 +1,7 @@
 """Parameter-wise optimizer settings with every parameter in exactly one group."""
 import torch.nn as nn
-from mmcv.runner import OPTIMIZER_BUILDERS, DefaultOptimizerConstructor
+from mmcv.runner import OPTIMIZER_BUILDERS, OPTIMIZERS, DefaultOptimizerConstructor
 from mmcv.utils import build_from_cfg
-from mmcv.runner.optimizer import OPTIMIZERS
 
 __all__ = ['ParamWiseOptimizerConstructor']
 

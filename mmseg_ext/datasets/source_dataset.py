@@ -55,7 +55,7 @@ class SourceDataset:
     def _init_rcs(self, cfg):
         unknown = set(cfg) - set(self._RCS_KEYS)
         if unknown:
-            raise KeyError(f'SourceDataset: unknown rare_class_sampling keys '
+            raise ValueError(f'SourceDataset: unknown rare_class_sampling keys '
                            f'{sorted(unknown)}; expected {sorted(self._RCS_KEYS)}')
         cfg = {**self._RCS_KEYS, **cfg}
         ds = self.dataset

@@ -30,6 +30,7 @@ def test_data_cache_needs_meta_size_and_rain_dirs(tmp_path):
     data = dict(root=str(tmp_path), splits=dict(train=2), size=(128, 256), rain=(25,),
                 seed=0)
     assert not data_is_cached(data)
+    (tmp_path / 'sample_class_stats.json').write_text('[]')
     (tmp_path / 'proccity.json').write_text(json.dumps(
         dict(size=[128, 256], seed=0, splits=dict(train=2))))
     assert not data_is_cached(data)  # no rain folder yet

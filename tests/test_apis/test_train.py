@@ -42,7 +42,8 @@ def make_dataset(root, n, seed):
         order = rng.permutation(3)
         label = order[label].astype(np.uint8)
         img = COLOURS[label].astype(np.int16) + rng.integers(-40, 40, (64, 64, 3))
-        mmcv.imwrite(np.clip(img, 0, 255).astype(np.uint8), osp.join(root, 'img', f'{i}.png'))
+        img = np.clip(img, 0, 255).astype(np.uint8)
+        mmcv.imwrite(img, osp.join(root, 'img', f'{i}.png'))
         mmcv.imwrite(label, osp.join(root, 'ann', f'{i}.png'))
 
 
@@ -107,9 +108,16 @@ def test_source_training_reaches_miou(tmp_path, repo_root):
     assert not [f for f in os.listdir(work) if f.startswith('.tmp-')]
     model = build_segmentor(Config(dict(m=TINY_MODEL)).m)
     ckpt = load_checkpoint(model, str(work / 'latest.pth'))
-    assert ckpt['meta']['iter'] == 39 and ckpt['meta']['CLASSES'] == ('a', 'b', 'c')
+    assert ckpt['meta']['iter'] == 40 and ckpt['meta']['CLASSES'] == ('a', 'b', 'c')
     trained = runner.model.module.state_dict()
     assert all(torch.equal(v, trained[k]) for k, v in model.state_dict().items())
+    # resume: iterations 21 and 22 follow the 20 of the checkpoint
+    resumed = train_tool.main([cfg_path, '--work-dir', str(tmp_path / 'resumed'),
+                               '--resume-from', str(work / 'iter_20.pth'),
+                               '--no-validate', '--cfg-options', 'runner.max_iters=22'])
+    assert resumed.iter == 22
+    assert load_checkpoint(model, str(tmp_path / 'resumed' / 'latest.pth'))['meta'][
+        'iter'] == 22
 
 
 def test_cycling_loader_never_stops():
@@ -136,7 +144,8 @@ class Shared(nn.Module):
     def __init__(self):
         super().__init__()
         self.backbone = nn.Sequential(nn.Linear(4, 4), nn.LayerNorm(4))
-        self.adapter = nn.ModuleDict(dict(wrapped=self.backbone[0], pos_block=nn.Linear(4, 4)))
+        self.adapter = nn.ModuleDict(dict(wrapped=self.backbone[0],
+                                          pos_block=nn.Linear(4, 4)))
         self.decode_head = nn.Linear(4, 2)
 
 
@@ -190,7 +199,8 @@ def test_runner_refuses_checkpoint_of_another_width(tmp_path):
                                    logger=get_logger('test'), max_iters=1)
     with pytest.raises(ValueError, match=r'(?s)another model size or decoder width.*'
                                          r'decode_head.fusion_conv.conv.weight: '
-                                         r'checkpoint \(16, 64, 1, 1\), model \(24, 96, 1, 1\)'):
+                                         r'checkpoint \(16, 64, 1, 1\), '
+                                         r'model \(24, 96, 1, 1\)'):
         runner.load_checkpoint(str(tmp_path / 'narrow.pth'))
     # the same width loads, and the returned checkpoint carries the meta for resume
     runner = AtomicIterBasedRunner(model=build_segmentor(Config(dict(m=TINY_MODEL)).m),
@@ -199,3 +209,21 @@ def test_runner_refuses_checkpoint_of_another_width(tmp_path):
     assert runner.load_checkpoint(str(tmp_path / 'narrow.pth'))['meta'] == {}
     assert torch.equal(runner.model.decode_head.conv_seg.weight,
                        narrow.decode_head.conv_seg.weight)
+
+
+@pytest.mark.parametrize('name', ['segformer_mit-b0_proccity_clear',
+                                  'segformer_mit-b1_proccity_clear_imagenet',
+                                  'segformer_mit-b1_cityscapes'])
+def test_source_configs(repo_root, name):
+    from mmseg_ext.models import build_train_model
+    cfg = Config.fromfile(osp.join(repo_root, 'configs', 'source', f'{name}.py'))
+    assert cfg.runner.type == 'AtomicIterBasedRunner'
+    assert cfg.optimizer.constructor == 'ParamWiseOptimizerConstructor'
+    assert cfg.freeze_encoder is False and cfg.trusted_checkpoint is False
+    assert cfg.data.train.name == 'clear'
+    head_mult = cfg.optimizer.paramwise_cfg.custom_keys.head.lr_mult
+    from_scratch = cfg.model.backbone.pretrained is None  # one high rate everywhere
+    assert (cfg.optimizer.lr, head_mult) == ((1e-3, 1.) if from_scratch else (6e-5, 10.))
+    cfg.model.backbone.pretrained = None  # no weights on disk in CI
+    model = build_train_model(cfg)
+    assert model.decode_head.channels == 256 and model.decode_head.num_classes == 19

@@ -23,8 +23,8 @@ class _Linear(torch.nn.Module):
 
     def train_step(self, data, optimizer, **kwargs):
         loss = (self.w * data) ** 2
-        return dict(loss=loss, log_vars=dict(loss=float(loss.detach()), w=float(self.w.detach())),
-                    num_samples=1)
+        log_vars = dict(loss=float(loss.detach()), w=float(self.w.detach()))
+        return dict(loss=loss, log_vars=log_vars, num_samples=1)
 
 
 def _run(cfg, work_dir, iters=2):

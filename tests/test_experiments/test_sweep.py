@@ -91,3 +91,20 @@ def test_cli_dry_run_writes_configs_and_records_custom(tmp_path, monkeypatch):
         assert json.load(f)['custom'] is True
     with pytest.raises(SystemExit):
         run_experiments.main(['--exp', '1', '--config', 'x.py'])
+
+
+def test_report_runs_compares_finished_runs_only(tmp_path):
+    from mmseg_ext.apis.sweep import report_runs
+    runs = []
+    for name, miou in (('a', 40.0), ('b', 50.0), ('c', None)):
+        work = tmp_path / name
+        work.mkdir()
+        if miou is not None:
+            (work / 'results.json').write_text(json.dumps([
+                dict(eval=0, after='init', visit=-1, **{'clear.mIoU': 30.0}),
+                dict(eval=1, after='25mm', visit=0, **{'25mm.mIoU': miou})]))
+        runs.append(dict(name=name, work_dir=str(work), cfg_file=''))
+    text = report_runs(runs, str(tmp_path / 'report'))
+    assert '| a | 40.00 |' in text and '| b | 50.00 |' in text and '| c |' not in text
+    assert osp.isfile(tmp_path / 'report' / 'miou_stream.png')
+    assert report_runs(runs[2:], str(tmp_path / 'none')) is None

@@ -34,7 +34,8 @@ def test_pseudo_label_quality_on_hand_built_logits():
 
 def test_classmix_debug_notebook():
     nb = run_notebook('classmix_debug.ipynb', dict(
-        HEIGHT=H, WIDTH=W, CFG_OPTIONS=TINY, CHECKPOINT=None, SOURCE_SEED=3, TARGET_SEED=4, RAIN_RATE=50))
+        HEIGHT=H, WIDTH=W, CFG_OPTIONS=TINY, CHECKPOINT=None, SOURCE_SEED=3,
+        TARGET_SEED=4, RAIN_RATE=50))
     out = stdout_of(nb)
     classes = [int(c) for c in re.search(r'ClassMix classes: \[([\d, ]+)\]', out)
                .group(1).split(',')]

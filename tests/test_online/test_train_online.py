@@ -81,7 +81,7 @@ def test_resume_after_crash_reproduces_uninterrupted_run(tiny, tmp_path):
         assert torch.allclose(v.float(), v2.float(), atol=1e-6), k
     assert resumed.detector.state_dict()['recent'] == pytest.approx(
         ref.detector.state_dict()['recent'])
-    assert resumed.replay.source.dataset.draws == ref.replay.source.dataset.draws
+    assert resumed.replay.source.dataset.dataset.draws == ref.replay.source.dataset.dataset.draws
     assert np.load(osp.join(cfg.work_dir, 'fps.npy')).shape == (12, 4)
 
 

@@ -21,8 +21,8 @@ def backbone(**kw):
                 depths=[1, 1, 1, 1], **kw)
 
 
-def segmentor(head_type='OriginalSegFormerHead', channels=12, seg_type='CustomEncoderDecoder',
-              bb=None, **head_kw):
+def segmentor(head_type='OriginalSegFormerHead', channels=12,
+              seg_type='CustomEncoderDecoder', bb=None, **head_kw):
     head = dict(type=head_type, in_channels=DIMS, in_index=[0, 1, 2, 3], channels=channels,
                 num_classes=5, norm_cfg=BN, align_corners=False, **head_kw)
     model = build_segmentor(ConfigDict(type=seg_type, backbone=bb or backbone(),
@@ -175,7 +175,12 @@ def test_command_line(tmp_path, repo_root):
     src = segmentor()
     torch.save(dict(state_dict=as_nvlabs_city(src)), str(tmp_path / 'city.pth'))
     cfg = tmp_path / 'model.py'
-    cfg.write_text(f"model = {dict(type='CustomEncoderDecoder', backbone=backbone(), decode_head=dict(type='OriginalSegFormerHead', in_channels=DIMS, in_index=[0, 1, 2, 3], channels=12, num_classes=5, norm_cfg=BN), test_cfg=dict(mode='whole'))!r}\n")
+    model = dict(type='CustomEncoderDecoder', backbone=backbone(),
+                 decode_head=dict(type='OriginalSegFormerHead', in_channels=DIMS,
+                                  in_index=[0, 1, 2, 3], channels=12, num_classes=5,
+                                  norm_cfg=BN),
+                 test_cfg=dict(mode='whole'))
+    cfg.write_text(f'model = {model!r}\n')
     sys.path.insert(0, osp.join(repo_root, 'tools'))
     try:
         import convert_weights
@@ -188,3 +193,32 @@ def test_command_line(tmp_path, repo_root):
     ckpt = load_checkpoint(dst, str(tmp_path / 'out.pth'), strict=True)
     assert ckpt['meta']['layout'] == 'nvlabs'
     assert torch.equal(logits(dst), logits(src))
+
+
+@pytest.mark.parametrize('parts', [['encoder'], ['decoder'], ['encoder', 'decoder']])
+def test_segmentor_init_from(tmp_path, parts):
+    src = segmentor()
+    path = str(tmp_path / 'city.pth')
+    torch.save(dict(state_dict=as_nvlabs_city(src)), path)
+    cfg = dict(type='CustomEncoderDecoder', backbone=backbone(),
+               decode_head=dict(type='OriginalSegFormerHead', in_channels=DIMS,
+                                in_index=[0, 1, 2, 3], channels=12, num_classes=5,
+                                norm_cfg=BN),
+               test_cfg=dict(mode='whole'), init_from=path, init_parts=parts)
+    model = build_segmentor(ConfigDict(cfg))
+    model.init_weights()
+    ref = src.state_dict()
+    for prefix, part in (('backbone.', 'encoder'), ('decode_head.', 'decoder')):
+        same = [torch.equal(v, ref[k]) for k, v in model.state_dict().items()
+                if k.startswith(prefix) and v.dtype.is_floating_point]
+        assert all(same) if part in parts else not any(same)
+
+
+def test_segmentor_init_bad_parts():
+    with pytest.raises(ValueError, match=r"init_parts \('head',\) must be a non-empty"):
+        build_segmentor(ConfigDict(type='CustomEncoderDecoder', backbone=backbone(),
+                                   decode_head=dict(type='OriginalSegFormerHead',
+                                                    in_channels=DIMS,
+                                                    in_index=[0, 1, 2, 3], channels=12,
+                                                    num_classes=5),
+                                   init_parts=['head']))

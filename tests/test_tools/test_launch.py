@@ -150,6 +150,7 @@ def test_sbatch_scripts_per_config(tmp_path):
                  f'#SBATCH --output={tmp_path}/work/run1/slurm-%j.out',
                  f'srun python3 -u tools/train.py {tmp_path}/run1.json --launcher slurm'):
         assert line in text.splitlines()
+    assert all(osp.isdir(r['work_dir']) for r in runs)  # SLURM's --output folder
     submit = open(tmp_path / 'gen' / 'submit_all.sh').read().splitlines()
     assert [s.split()[-1] for s in submit if s.startswith('sbatch')] == files
     # one GPU: a single task, no process group
@@ -168,3 +169,17 @@ def test_bad_slurm_flags(tmp_path, kwargs, match):
         write_sbatch_scripts([dict(name='r', cfg_file='c', work_dir='w')],
                              str(tmp_path), **kwargs)
     assert not osp.exists(tmp_path / 'r.sbatch')
+
+
+def test_init_dist_env_bad_input(monkeypatch):
+    from mmseg_ext.apis.dist import init_dist_env
+    with pytest.raises(ValueError, match=r"launcher must be one of \('none', 'pytorch', "
+                                         r"'slurm'\), got 'mpi'"):
+        init_dist_env('mpi')
+    assert init_dist_env('none') is False
+    import torch
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)  # the CPU path
+    for key in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
+        monkeypatch.delenv(key, raising=False)
+    with pytest.raises(KeyError, match='start the processes with torchrun'):
+        init_dist_env('pytorch')

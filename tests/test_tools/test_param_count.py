@@ -74,3 +74,28 @@ def test_command_line_json(repo_root, capsys, tmp_path):
         'decode_head.fusion_conv'}
     with pytest.raises(ValueError, match='depth must be at least 1, got 0'):
         count_parameters(nn.Linear(2, 2), depth=0)
+
+
+def test_peft_modules_summed_by_kind():
+    from mmseg_ext.models.utils import PEFTModule
+
+    class Adapter(PEFTModule):
+        def __init__(self):
+            super().__init__()
+            self.down = nn.Linear(8, 2)  # 18 parameters
+
+    class Prompt(PEFTModule):
+        def __init__(self):
+            super().__init__()
+            self.tokens = nn.Parameter(nn.init.zeros_(nn.Linear(5, 1).weight))  # 5
+
+    blocks = nn.ModuleList([nn.ModuleDict(dict(fc=nn.Linear(8, 8), adapter=Adapter()))
+                            for _ in range(3)])
+    model = nn.ModuleDict(dict(backbone=nn.ModuleDict(dict(blocks=blocks,
+                                                           prompt=Prompt())),
+                               decode_head=nn.Linear(8, 2)))
+    model.backbone.blocks.requires_grad_(False)
+    counts = count_parameters(model)
+    assert counts['peft'] == {'Adapter': (54, 0), 'Prompt': (5, 5)}
+    rows = [[c.strip() for c in r] for r in param_table(counts).rows]
+    assert ['[all Adapter modules]', '54', '0'] in rows

@@ -169,3 +169,60 @@ def test_cli_report_only(tmp_path, capsys):
     assert "Pareto front of study 't' (3 trials)" in capsys.readouterr().out
     assert summary['n_trials'] == 3
     assert osp.isfile(osp.join(cfg.search.work_dir, 't', 'best.json'))
+
+
+def test_trials_are_online_runs(tmp_path):
+    """The default objective runs the online experiment of each trial's config
+    (the tiny stream of tests/test_online) and returns its summary metrics."""
+    import importlib.util
+    from mmseg_ext.core.evaluation import summarize_run
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    spec = importlib.util.spec_from_file_location(
+        'online_tiny_fixtures', osp.join(repo, 'tests', 'test_online', 'conftest.py'))
+    tiny = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tiny)  # registers the tiny datasets and method
+    cfg = tiny.tiny_cfg(tmp_path / 'unused', frames_per_domain=2)
+    cfg.search = _base_cfg(tmp_path, n_trials=2).search
+    cfg.search.params = {'optimizer.lr': dict(type='float', low=1e-3, high=1e-1, log=True)}
+    cfg.search.objectives = [dict(metric='mIoU', direction='maximize'),
+                             dict(metric='fps', direction='maximize')]
+    study = run_search(cfg)
+    trials = study.get_trials()
+    assert [t.state for t in trials] == [optuna.trial.TrialState.COMPLETE] * 2
+    for t in trials:
+        summary = summarize_run(t.user_attrs['work_dir'])
+        assert t.values == pytest.approx([summary['mIoU'], summary['fps']])
+        assert summary['frames'] == 8  # 4 visits x 2 frames
+        saved = Config.fromfile(osp.join(t.user_attrs['work_dir'], 'config.py'))
+        assert saved.optimizer.lr == pytest.approx(t.params['optimizer.lr'])
+
+
+def test_shipped_search_config_is_valid():
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(repo, 'configs', 'search',
+                                   'proccity_storm_mit-b0_dacs_nsga2.py'))
+    search = check_search_cfg(cfg)
+    assert list(search.params) == ['optimizer.lr', 'uda.alpha', 'uda.pseudo_threshold',
+                                   'uda.mix_loss_weight', 'runner.replay_buffer_size']
+    assert [o['metric'] for o in search.objectives] == ['mIoU', 'adapt_fps']
+    assert search.sampler.type == 'NSGAIISampler'
+    t = trial_config(cfg, {'uda.alpha': 0.95, 'runner.replay_buffer_size': 16}, 'w')
+    assert (t.uda.alpha, t.runner.replay_buffer_size, t.uda.type) == (0.95, 16, 'DACS')
+
+
+def test_trial_of_a_dead_worker_is_failed(tmp_path):
+    """A RUNNING trial whose heartbeat stopped (its worker died) is marked failed
+    by the next worker; the new worker's trials complete."""
+    import time
+    cfg = _base_cfg(tmp_path, n_trials=1, heartbeat_interval=1)
+    storage = build_storage(cfg.search.storage, heartbeat_interval=1)
+    study = optuna.create_study(storage=storage, study_name='t',
+                                directions=['maximize', 'maximize'])
+    dead = study.ask()
+    storage.record_heartbeat(dead._trial_id)
+    time.sleep(2.5)  # grace period: twice the interval
+    study = run_search(cfg, objective=cheap_objective)
+    states = [t.state for t in study.get_trials()]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
+    with pytest.raises(ValueError, match='heartbeat_interval must be >= 1 s or None'):
+        check_search_cfg(_base_cfg(tmp_path, heartbeat_interval=0))

@@ -7,6 +7,11 @@ norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     type='CustomEncoderDecoder',
     pretrained=None,
+    # A SegFormer checkpoint (NVlabs / mmseg / HAMLET / project layout) to start
+    # from, and which parts of it: ['encoder'], ['decoder'] or both.
+    init_from=None,
+    init_parts=['encoder', 'decoder'],
+    init_layout='auto',
     backbone=dict(
         type='MixTransformer',
         in_channels=3,

@@ -48,7 +48,8 @@ online_evaluation = dict(
     show=False,  # write colour predictions (to out_dir or <work_dir>/show)
     out_dir=None,
     plot=True,  # miou_stream.png after each evaluation
-    plot_name='miou_stream.png')
+    plot_name='miou_stream.png',
+    max_images=None)  # evaluate only the first N images of each set (CPU budget)
 # resumable mid-stream: a checkpoint every `interval` frames (atomic, plus latest.pth)
 checkpoint_config = dict(by_epoch=False, interval=500, max_keep_ckpts=2)
 overwrite = False  # run again in a work dir holding a finished run

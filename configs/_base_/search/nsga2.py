@@ -21,5 +21,8 @@ search = dict(
     # share one study between workers on many machines.
     storage='sqlite:///work_dirs/search/study.db',
     study_name='search',
+    # A running trial writes a heartbeat every this many seconds; the trials of a
+    # worker that died (no heartbeat for twice that) are marked failed. None: off.
+    heartbeat_interval=60,
     work_dir='work_dirs/search',  # trials run in <work_dir>/<study_name>/trial_NNNN
     show_progress_bar=True)

@@ -42,14 +42,19 @@ class OnlineEvalHook(Hook):
             evaluation. Default: True.
         plot_name (str): the PNG's file name in the work dir.
             Default: 'miou_stream.png'.
+        max_images (int | None): evaluate only the first ``max_images`` images of
+            each set (a CPU budget); None evaluates all. Default: None.
     """
 
 
     def __init__(self, datasets, eval_domains='all', samples_per_gpu=1, show=False,
-                 out_dir=None, plot=True, plot_name='miou_stream.png'):
+                 out_dir=None, plot=True, plot_name='miou_stream.png', max_images=None):
         if eval_domains not in EVAL_DOMAINS:
             raise ValueError(f'OnlineEvalHook: eval_domains must be one of '
                              f'{EVAL_DOMAINS}, got {eval_domains!r}')
+        if max_images is not None and int(max_images) < 1:
+            raise ValueError(f'OnlineEvalHook: max_images must be >= 1 or None, got '
+                             f'{max_images}')
         if int(samples_per_gpu) < 1:
             raise ValueError(f'OnlineEvalHook: samples_per_gpu must be >= 1, got '
                              f'{samples_per_gpu}')
@@ -70,6 +75,7 @@ class OnlineEvalHook(Hook):
         self.out_dir = out_dir
         self.plot = bool(plot)
         self.plot_name = plot_name
+        self.max_images = None if max_images is None else int(max_images)
         self.count = 0
         self.table = ResultsTable()
         self._resumed = False
@@ -118,7 +124,7 @@ class OnlineEvalHook(Hook):
         was_training = model.training
         model.eval()
         totals = None
-        n = len(dataset)
+        n = len(dataset) if self.max_images is None else min(len(dataset), self.max_images)
         try:
             for start in range(0, n, self.samples_per_gpu):
                 indices = list(range(start, min(n, start + self.samples_per_gpu)))
@@ -173,6 +179,10 @@ class OnlineEvalHook(Hook):
         if 'stream.mIoU' in row:
             msg += f', stream={row["stream.mIoU"]:.2f}'
         runner.logger.info(f'evaluation {row["eval"]} after {after}: mIoU {msg}')
+        for d in domains:
+            per_class = ', '.join(f'{k[len(d) + 5:]}={v:.1f}' for k, v in row.items()
+                                  if k.startswith(f'{d}.IoU.'))
+            runner.logger.info(f'  {d} IoU per class: {per_class}')
         if visit >= 0:  # the logger hooks write it to the text and JSON logs
             for k, v in row.items():
                 if isinstance(v, float) and '.IoU.' not in k:

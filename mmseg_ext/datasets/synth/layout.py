@@ -113,7 +113,9 @@ def write_proccity(out_dir, splits, size=(128, 256), seed=0, workers=2, progress
 
     Returns:
         dict: the metadata written to ``out_dir/proccity.json`` (sizes, seed and
-        per-class pixel counts).
+        per-class pixel counts). The rare-class sampling statistics of the train
+        split are written next to it (``sample_class_stats.json``,
+        ``samples_with_class.json``).
     """
     for split, n in splits.items():
         if split not in CITIES:
@@ -132,6 +134,11 @@ def write_proccity(out_dir, splits, size=(128, 256), seed=0, workers=2, progress
     os.makedirs(out_dir, exist_ok=True)
     with open(osp.join(out_dir, 'proccity.json'), 'w') as f:
         json.dump(meta, f, indent=1)
+    if splits.get('train'):
+        # rare-class sampling statistics of the source split (DAFormer format)
+        from ..rare_class_sampling import compute_class_stats, write_class_stats
+        write_class_stats(out_dir, compute_class_stats(out_dir, osp.join('gtFine', 'train'),
+                                                       workers=workers))
     return meta
 
 

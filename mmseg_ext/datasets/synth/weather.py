@@ -75,8 +75,9 @@ def fog_beta(visibility):
 
 def beta_tag(visibility):
     """The ``beta`` string of Foggy Cityscapes file names for a visibility (m),
-    e.g. ``150 -> '0.02'`` (``*_leftImg8bit_foggy_beta_0.02.png``)."""
-    return f'{round(fog_beta(visibility), 4):g}'
+    e.g. ``150 -> '0.02'`` (``*_leftImg8bit_foggy_beta_0.02.png``): two significant
+    digits, which gives the published 0.005 / 0.01 / 0.02 for 600 / 300 / 150 m."""
+    return f'{fog_beta(visibility):.2g}'
 
 
 def _dark_channel(img, patch):

@@ -19,7 +19,8 @@ Extension hooks (for subclasses such as ``MixTransformerAdapter``):
   stage norm) on an ``NCHW`` map and returns ``(tokens, out)``: the normalised
   token map ``(B, N, C)`` and the same features as ``NCHW`` (the input of the
   next stage).
-* ``forward(x, num_modules=None)`` runs stages ``1..num_modules`` only.
+* ``forward(x, num_modules=None, train_from_module=1)`` runs stages
+  ``1..num_modules`` only, those before ``train_from_module`` without autograd.
 * ``frozen_modules`` (config) and ``freeze_or_not_modules(modules, requires_grad)``
   (runtime) switch whole stages between trainable and frozen. Modules are
   numbered from 1 (module ``k`` is stage ``k``), as in HAMLET.
@@ -272,6 +273,8 @@ class MixTransformer(BaseModule):
         if pretrained is not None and not isinstance(pretrained, str):
             raise TypeError(f'MixTransformer: pretrained must be a path or None, got '
                             f'{type(pretrained).__name__}')
+        if pretrained is not None and init_cfg is not None:
+            raise ValueError('MixTransformer: set pretrained or init_cfg, not both')
         self.embed_dims = list(embed_dims)
         self.num_heads = list(num_heads)
         self.depths = list(depths)
@@ -331,7 +334,11 @@ class MixTransformer(BaseModule):
         return block_cls(**kwargs)
 
     def init_weights(self):
-        """NVlabs initialisation, or the ``pretrained`` checkpoint (any known layout)."""
+        """NVlabs initialisation, or the ``pretrained`` checkpoint (any known layout).
+
+        ``init_cfg=dict(type='Pretrained', checkpoint=F)`` is read like
+        ``pretrained=F`` (converted from its layout); other ``init_cfg`` s are mmcv's.
+        """
         if self.pretrained is None and self.init_cfg is None:
             for m in self.modules():
                 if isinstance(m, nn.Linear):
@@ -350,6 +357,10 @@ class MixTransformer(BaseModule):
         elif self.pretrained is not None:
             from ..utils.weight_conversion import load_pretrained_encoder
             load_pretrained_encoder(self, self.pretrained)
+        elif isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
+            # mmcv's Pretrained init would load the keys as they are; convert them
+            from ..utils.weight_conversion import load_pretrained_encoder
+            load_pretrained_encoder(self, self.init_cfg['checkpoint'])
         else:
             super().init_weights()
 
@@ -396,13 +407,16 @@ class MixTransformer(BaseModule):
         out = tokens.transpose(1, 2).reshape(tokens.shape[0], -1, *hw_shape)
         return tokens, out.contiguous()
 
-    def forward(self, x, num_modules=None):
+    def forward(self, x, num_modules=None, train_from_module=1):
         """Runs stages ``1..num_modules`` (all when None).
 
         Args:
             x (Tensor): images ``(B, C, H, W)``.
             num_modules (int, optional): last module (1-based stage) to run.
                 Default: None.
+            train_from_module (int): first module that records autograd; modules
+                before it run without (HAMLET's modular training: they get no
+                gradient and cost no backward pass). Default: 1.
 
         Returns:
             list[Tensor]: the outputs of the stages in ``out_indices`` that ran.
@@ -413,8 +427,10 @@ class MixTransformer(BaseModule):
             raise ValueError(f'MixTransformer: num_modules must be in '
                              f'1..{self.num_stages}, got {num_modules}')
         outs = []
+        grad = torch.is_grad_enabled()
         for i in range(num_modules):
-            _, x = self.forward_stage(i, x)
+            with torch.set_grad_enabled(grad and i + 1 >= train_from_module):
+                _, x = self.forward_stage(i, x)
             if i in self.out_indices:
                 outs.append(x)
         return outs

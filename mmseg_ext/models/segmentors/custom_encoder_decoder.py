@@ -17,12 +17,45 @@ class CustomEncoderDecoder(EncoderDecoder):
     pseudo-label loss pixel by pixel (``seg_weight``) and read the encoder
     features for the feature distance (``return_feat``). Inference, ``simple_test``
     and ``aug_test`` are mmseg's, so mmseg's test code and eval hooks run
-    unchanged. Arguments are those of :class:`mmseg.models.EncoderDecoder`.
+    unchanged. ``init_weights`` can start the encoder and/or the decoder from a
+    SegFormer checkpoint of any known layout (NVlabs, mmseg, HAMLET, project).
+
+    Args:
+        init_from (str, optional): checkpoint read by ``init_weights`` (converted
+            with :func:`mmseg_ext.models.utils.convert_state_dict`). Default: None.
+        init_parts (Sequence[str]): what to take from it: 'encoder' and/or
+            'decoder' (the decoder-from-pretrained switch).
+            Default: ('encoder', 'decoder').
+        init_layout (str): its key layout, or 'auto'. Default: 'auto'.
+        **kwargs: :class:`mmseg.models.EncoderDecoder` arguments.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, init_from=None, init_parts=('encoder', 'decoder'),
+                 init_layout='auto', **kwargs):
         super().__init__(**kwargs)
         check_head_channels(self.backbone, self.decode_head, type(self).__name__)
+        from ..utils.weight_conversion import LAYOUTS, PARTS
+        if not init_parts or any(p not in PARTS for p in init_parts):
+            raise ValueError(f'{type(self).__name__}: init_parts {tuple(init_parts)} must '
+                             f'be a non-empty subset of {PARTS}')
+        if init_layout not in LAYOUTS:
+            raise ValueError(f'{type(self).__name__}: init_layout {init_layout!r} must be '
+                             f'one of {LAYOUTS}')
+        self.init_from = init_from
+        self.init_parts = tuple(init_parts)
+        self.init_layout = init_layout
+
+    def init_weights(self):
+        """mmseg's initialisation, then the ``init_parts`` of ``init_from``."""
+        super().init_weights()
+        if self.init_from is not None:
+            from mmcv.utils import get_logger
+
+            from ...core import load_checkpoint_file
+            from ..utils.weight_conversion import convert_state_dict, load_converted
+            state_dict, _ = convert_state_dict(load_checkpoint_file(self.init_from),
+                                               self.init_layout, self.init_parts)
+            load_converted(self, state_dict, logger=get_logger('mmseg'))
 
     def forward_train(self, img, img_metas, gt_semantic_seg, seg_weight=None,
                       return_feat=False):
@@ -74,7 +107,8 @@ def check_head_channels(backbone, head, owner):
     """
     widths = getattr(backbone, 'embed_dims', None)
     out_indices = getattr(backbone, 'out_indices', None)
-    in_channels, in_index = getattr(head, 'in_channels', None), getattr(head, 'in_index', None)
+    in_channels = getattr(head, 'in_channels', None)
+    in_index = getattr(head, 'in_index', None)
     if not isinstance(widths, (list, tuple)) or out_indices is None \
             or not isinstance(in_channels, (list, tuple)) \
             or not isinstance(in_index, (list, tuple)):

@@ -1,4 +1,6 @@
 """Encoder-decoder cut into modules: HAMLET's modular training and early exits."""
+import inspect
+
 import torch
 from mmseg.models.builder import SEGMENTORS
 from mmseg.ops import resize
@@ -28,8 +30,9 @@ class ModularEncoderDecoder(CustomEncoderDecoder):
     Args:
         decode_module (int, optional): module the deployed model decodes from;
             None means the last. Default: None.
-        **kwargs: :class:`mmseg.models.EncoderDecoder` arguments. The backbone must
-            offer ``forward_stage(i, x)`` and ``num_stages`` (``MixTransformer``).
+        **kwargs: :class:`CustomEncoderDecoder` arguments. The backbone must offer
+            ``forward(x, num_modules, train_from_module)``, ``forward_stage`` and
+            ``num_stages`` (``MixTransformer``).
     """
 
     def __init__(self, decode_module=None, **kwargs):
@@ -37,11 +40,12 @@ class ModularEncoderDecoder(CustomEncoderDecoder):
         for attr in ('forward_stage', 'num_stages', 'out_indices'):
             if not hasattr(self.backbone, attr):
                 raise TypeError(f'ModularEncoderDecoder: backbone '
-                                f'{type(self.backbone).__name__} has no {attr!r}; it needs '
-                                f'a stage-wise backbone such as MixTransformer')
+                                f'{type(self.backbone).__name__} has no {attr!r}; it '
+                                f'needs a stage-wise backbone such as MixTransformer')
         self.num_modules = self.backbone.num_stages
         self.decode_module = self._check_module(
             self.num_modules if decode_module is None else decode_module, 'decode_module')
+        self._head_kwargs(self.decode_module)
 
     def _check_module(self, module, what):
         if not isinstance(module, int) or not 1 <= module <= self.num_modules:
@@ -50,7 +54,14 @@ class ModularEncoderDecoder(CustomEncoderDecoder):
         return module
 
     def _head_kwargs(self, module):
-        return {} if module == self.num_modules else dict(module=module)
+        if module == self.num_modules:
+            return {}
+        if module not in getattr(self.decode_head, 'exit_modules', ()):
+            raise ValueError(f'ModularEncoderDecoder: decode_head '
+                             f'{type(self.decode_head).__name__} cannot decode from '
+                             f'module {module}; use ModularSegFormerHead with {module} '
+                             f'in exit_modules')
+        return dict(module=module)
 
     def extract_feat(self, img, module=None, train_from_module=1):
         """Stage outputs of modules ``1..module``.
@@ -59,21 +70,25 @@ class ModularEncoderDecoder(CustomEncoderDecoder):
             img (Tensor): images.
             module (int, optional): last module to run; None is ``decode_module``.
                 Default: None.
-            train_from_module (int): first module that records gradients; from
-                2 on the stages run one by one through ``backbone.forward_stage``.
+            train_from_module (int): first module that records gradients; from 2
+                on it is passed to ``backbone.forward`` when that takes it (which
+                then runs the modules before it without autograd), else the
+                stages run one by one through ``backbone.forward_stage``.
                 Default: 1.
         """
         module = self.decode_module if module is None else module
         if train_from_module <= 1:
             outs = self.backbone(img, num_modules=module)
-        else:
+        elif 'train_from_module' in inspect.signature(self.backbone.forward).parameters:
+            outs = self.backbone(img, num_modules=module,
+                                 train_from_module=train_from_module)
+        else:  # a forward without the cut: run the stages one by one here
             outs, x = [], img
-            backbone = self.backbone
             for i in range(module):
                 with torch.set_grad_enabled(torch.is_grad_enabled() and
                                             i + 1 >= train_from_module):
-                    _, x = backbone.forward_stage(i, x)
-                if i in backbone.out_indices:
+                    _, x = self.backbone.forward_stage(i, x)
+                if i in self.backbone.out_indices:
                     outs.append(x)
         if self.with_neck:
             outs = self.neck(outs)

@@ -1,17 +1,20 @@
 """Plain encoder-decoder of the non-modular baselines (TENT, CoTTA)."""
 from mmseg.models.builder import SEGMENTORS
-from mmseg.models.segmentors import EncoderDecoder
+
+from .custom_encoder_decoder import CustomEncoderDecoder
 
 __all__ = ['OthersEncoderDecoder']
 
 
 @SEGMENTORS.register_module()
-class OthersEncoderDecoder(EncoderDecoder):
-    """mmseg's ``EncoderDecoder`` as the baselines use it, under HAMLET's name.
+class OthersEncoderDecoder(CustomEncoderDecoder):
+    """The segmentor of the baselines that adapt a whole, non-modular model.
 
     HAMLET runs TENT (Wang et al., ICLR 2021) and CoTTA (Wang et al., CVPR 2022)
-    on a plain segmentor: one module, no per-pixel weights, no early exits.
-    Keeping the name lets their configs say which kind of model they adapt; the
-    behaviour is exactly mmseg's. Arguments are those of
-    :class:`mmseg.models.EncoderDecoder`.
+    on a plain encoder-decoder: one module, no early exits, no
+    ``train_from_module``. It is :class:`CustomEncoderDecoder` (mmseg's
+    ``EncoderDecoder`` plus per-pixel weights, returned features and
+    ``init_from``), so a config switches to it by ``type`` alone; the name says
+    in the config which kind of model a baseline adapts. Arguments are those of
+    :class:`CustomEncoderDecoder`.
     """

@@ -184,6 +184,15 @@ class DACS(UDADecorator):
     # ------------------------------------------------------------ phases
     def adapt(self, data_batch, log_vars, mix_ratio=None, train_from_module=None,
               **step_kwargs):
+        """One DACS step, phase by phase (backward after each loss term).
+
+        Args:
+            data_batch (dict): source and target keys (see :meth:`train_step`).
+            log_vars (dict): filled with the loss terms.
+            mix_ratio (float | None): ClassMix class fraction of this step;
+                None uses ``mix_class_ratio``. Default: None.
+            train_from_module (int | None): modular training. Default: None.
+        """
         img, img_metas = data_batch['img'], data_batch['img_metas']
         gt = data_batch['gt_semantic_seg']
         target_img = data_batch['target_img']

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from copy import deepcopy
 
 import torch
+from mmcv.parallel import DataContainer
 from mmseg.core import add_prefix
 from mmseg.models import build_segmentor
 from mmseg.models.segmentors import BaseSegmentor
@@ -131,13 +132,19 @@ class UDADecorator(BaseSegmentor):
         return self
 
     # ------------------------------------------------- mmseg segmentor API
-    def extract_feat(self, img):
-        """Student features (mmseg API)."""
-        return self.get_model().extract_feat(img)
+    def extract_feat(self, img, **kwargs):
+        """Student features (mmseg API; ``module=k`` reaches a modular segmentor)."""
+        return self.get_model().extract_feat(img, **kwargs)
 
-    def encode_decode(self, img, img_metas):
-        """Student logits at image size (mmseg API)."""
-        return self.get_model().encode_decode(img, img_metas)
+    def encode_decode(self, img, img_metas, **kwargs):
+        """Student logits at image size (mmseg API; ``module=k`` decodes from
+        module k of a ``ModularEncoderDecoder``, HAMLET's early exit)."""
+        return self.get_model().encode_decode(img, img_metas, **kwargs)
+
+    @property
+    def num_modules(self):
+        """Modules of the student (MiT stages of a modular segmentor; else 1)."""
+        return getattr(self.get_model(), 'num_modules', 1)
 
     def forward_train(self, img, img_metas, gt_semantic_seg, **kwargs):
         """Supervised student losses (source training through mmseg's API)."""
@@ -181,7 +188,8 @@ class UDADecorator(BaseSegmentor):
         try:
             logits = model.encode_decode(img, img_metas)
         finally:
-            model.train(was_training)
+            if was_training:
+                self.train()
         return torch.softmax(logits, dim=1)
 
     def before_stream(self, source_batches):
@@ -204,15 +212,30 @@ class UDADecorator(BaseSegmentor):
             try:
                 self.ewc.estimate(model, self._supervised_loss, source_batches)
             finally:
-                model.train(was_training)
+                if was_training:
+                    self.train()
             self.ewc.save_cache()
 
     def _supervised_loss(self, batch):
+        batch = self._unwrap(batch)
         model = self.get_model()
         losses = self.seg_losses(model, batch['img'], batch['img_metas'],
                                  batch['gt_semantic_seg'])
         loss, _ = self._parse_losses(losses)
         return loss
+
+    def _unwrap(self, batch):
+        """A collated batch (DataContainers, as a DataLoader gives) for the
+        student: containers unpacked, tensors on the student's device."""
+        device = next(self.get_model().parameters()).device
+        out = {}
+        for key, value in batch.items():
+            if isinstance(value, DataContainer):
+                value = value.data[0]
+            if isinstance(value, torch.Tensor):
+                value = value.to(device)
+            out[key] = value
+        return out
 
     def train_step(self, data_batch, optimizer, **step_kwargs):
         """One online adaptation step (zero_grad, losses/backward, step).
@@ -244,7 +267,7 @@ class UDADecorator(BaseSegmentor):
                     f'information: call before_stream(source_batches) before the '
                     f'first step or point ewc_fisher_file to an existing cache '
                     f'(got {self.ewc.cache_file!r})')
-        self.get_model().train()
+        self.train()
         optimizer.zero_grad()
         log_vars = OrderedDict()
         self._grad_before = None
@@ -325,20 +348,20 @@ class UDADecorator(BaseSegmentor):
                     head, head(feats), gt_semantic_seg, seg_weight), prefix))
         return losses
 
-    def backward(self, loss, name, log_vars, retain_graph=False):
+    def backward(self, loss, name, log_vars, retain_graph=False, log_value=True):
         """``loss.backward()``, logging its value and (optionally) grad magnitude.
 
         Args:
             loss (Tensor): scalar loss term.
-            name (str): term name (``loss_<name>`` in the logs unless the name
-                already holds 'loss').
+            name (str): term name, logged as ``loss_<name>``.
             log_vars (dict): filled with the value (and ``grad_mag.<name>``).
             retain_graph (bool): keep the graph for a later term. Default: False.
+            log_value (bool): log ``loss_<name>`` (off when the parts are logged
+                already, so no loss is counted twice). Default: True.
         """
         loss.backward(retain_graph=retain_graph)
-        key = name if 'loss' in name else f'loss_{name}'
-        log_vars.setdefault(key, 0.0)
-        log_vars[key] += float(loss.detach())
+        if log_value:
+            log_vars[f'loss_{name}'] = float(loss.detach())
         if self.log_grad_magnitude:
             params = [p for p in self.get_model().parameters() if p.requires_grad]
             grads = [p.grad.detach().clone() if p.grad is not None
@@ -352,6 +375,9 @@ class UDADecorator(BaseSegmentor):
                            retain_graph=False):
         """Sums an mmseg loss dict, backpropagates ``weight *`` it, logs the parts.
 
+        The parts are logged unweighted under ``<name>.`` (``mix.decode.loss_ce``,
+        ``mix.decode.acc_seg``), as DAFormer logs them.
+
         Returns:
             dict: the non-loss entries removed from ``losses`` (``features``).
         """
@@ -359,5 +385,6 @@ class UDADecorator(BaseSegmentor):
         loss, parts = self._parse_losses(losses)
         parts.pop('loss', None)
         log_vars.update(add_prefix(parts, name))
-        self.backward(weight * loss, name, log_vars, retain_graph=retain_graph)
+        self.backward(weight * loss, name, log_vars, retain_graph=retain_graph,
+                      log_value=False)
         return extra

@@ -29,7 +29,8 @@ import torch
 from prettytable import PrettyTable
 
 __all__ = ['LAYOUTS', 'PARTS', 'detect_layout', 'convert_state_dict',
-           'convert_checkpoint_file', 'encoder_to_mmseg', 'load_converted', 'load_pretrained_encoder',
+           'convert_checkpoint_file', 'encoder_to_mmseg', 'load_converted',
+           'load_pretrained_encoder',
            'key_report']
 
 LAYOUTS = ('auto', 'nvlabs', 'mmseg', 'hamlet', 'project')
@@ -253,10 +254,12 @@ def load_converted(model, state_dict, prefix='', strict=False, logger=None):
             f'decoder width (e.g. a B1 checkpoint, decoder embed dim 256, into a B5 '
             f'config, 768); pick the matching configs/_base_/models/segformer_mit-b*.py.'
             f'\n{lines}')
-    missing = sorted(k for k in own if k not in sd and not k.endswith('num_batches_tracked'))
+    missing = sorted(k for k in own
+                     if k not in sd and not k.endswith('num_batches_tracked'))
     unexpected = sorted(k for k in sd if k not in own)
     if missing or unexpected:
-        report = f'keys not loaded into {type(model).__name__}:\n{key_report(missing, unexpected)}'
+        table = key_report(missing, unexpected)
+        report = f'keys not loaded into {type(model).__name__}:\n{table}'
         if strict:
             raise KeyError(report)
         if logger is not None:

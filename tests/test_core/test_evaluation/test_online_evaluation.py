@@ -83,6 +83,10 @@ def test_eval_hook_scores_a_perfect_model_100(tmp_path):
     m = hook.evaluate_dataset(_Oracle(), _Set(), image_dir=str(tmp_path / 'show'))
     assert m['mIoU'] == pytest.approx(100.0) and m['aAcc'] == pytest.approx(100.0)
     assert osp.isfile(tmp_path / 'show' / '00001.png')
+    first = OnlineEvalHook([_Set()], max_images=1).evaluate_dataset(_Oracle(), _Set())
+    assert first['IoU.a'] == pytest.approx(100.0) and first['aAcc'] == pytest.approx(100.0)
+    with pytest.raises(ValueError, match='max_images must be >= 1'):
+        OnlineEvalHook([_Set()], max_images=0)
     with pytest.raises(ValueError, match="eval_domains must be one of"):
         OnlineEvalHook([_Set()], eval_domains='some')
     with pytest.raises(ValueError, match="two validation datasets are named 'clear'"):

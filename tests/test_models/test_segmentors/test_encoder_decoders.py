@@ -94,11 +94,30 @@ def test_modular_bad_input():
         build_segmentor(model_cfg('ModularEncoderDecoder', decode_module=5))
     model = build_segmentor(model_cfg('ModularEncoderDecoder', 'ModularSegFormerHead'))
     img, metas, gt = batch(n=1)
-    with pytest.raises(ValueError, match='train_from_module 3 is after the decoded module 1'):
+    with pytest.raises(ValueError,
+                       match='train_from_module 3 is after the decoded module 1'):
         model.forward_train(img, metas, gt, train_from_module=3, module=1)
+    with pytest.raises(ValueError, match='decode_head SegformerHead cannot decode from '
+                                         'module 2; use ModularSegFormerHead'):
+        build_segmentor(model_cfg('ModularEncoderDecoder', decode_module=2))
+    with pytest.raises(ValueError,
+                       match='ModularSegFormerHead cannot decode from module 3'):
+        model.forward_train(img, metas, gt, module=3)
+    from mmseg_ext.models.backbones import MixTransformer
+
+    class OldForward(MixTransformer):
+        def forward(self, x, num_modules=None):
+            return super().forward(x, num_modules)
+
+    # a subclass whose forward has no train_from_module: the stage-wise fallback
+    model.backbone = OldForward(**{k: v for k, v in BACKBONE.items() if k != 'type'})
+    model.train()
+    model.forward_train(img, metas, gt, train_from_module=2)['decode.loss_ce'].backward()
+    assert model.backbone.blocks[0][0].attn.q.weight.grad is None
+    assert model.backbone.patch_embeds[1].proj.weight.grad.abs().sum() > 0
     cfg = model_cfg('ModularEncoderDecoder')
-    cfg['backbone'] = dict(type='MixVisionTransformer', embed_dims=8, num_heads=[1, 2, 3, 4],
-                           num_layers=[1, 1, 1, 1])
+    cfg['backbone'] = dict(type='MixVisionTransformer', embed_dims=8,
+                           num_heads=[1, 2, 3, 4], num_layers=[1, 1, 1, 1])
     with pytest.raises(TypeError, match='backbone MixVisionTransformer has no '
                                         "'forward_stage'"):
         build_segmentor(cfg)
@@ -121,11 +140,23 @@ def test_modular_config(repo_root):
 def test_head_channels_must_match_backbone():
     cfg = model_cfg()
     cfg.decode_head.in_channels = [8, 16, 24, 64]
-    with pytest.raises(ValueError, match=r'decode_head.in_channels \[8, 16, 24, 64\] do not '
-                                         r'match the backbone outputs \[8, 16, 24, 32\]'):
+    with pytest.raises(ValueError, match=r'decode_head.in_channels \[8, 16, 24, 64\] '
+                                         r'do not match the backbone outputs '
+                                         r'\[8, 16, 24, 32\]'):
         build_segmentor(cfg)
     cfg = model_cfg('ModularEncoderDecoder')
     cfg.backbone = dict(BACKBONE, out_indices=(0, 1))
     with pytest.raises(ValueError, match=r'in_index \[0, 1, 2, 3\] selects more than the 2 '
                                          r'backbone outputs'):
         build_segmentor(cfg)
+
+
+@pytest.mark.parametrize('seg_type', ['OthersEncoderDecoder', 'ModularEncoderDecoder'])
+def test_segmentor_type_switch_on_base_config(repo_root, seg_type):
+    import os.path as osp
+
+    from mmcv import Config
+    cfg = Config.fromfile(osp.join(repo_root, 'configs/_base_/models/segformer_mit-b0.py'))
+    cfg.model.type = seg_type
+    model = build_segmentor(cfg.model)
+    assert type(model).__name__ == seg_type and model.init_parts == ('encoder', 'decoder')

@@ -1,6 +1,11 @@
 """Tiny segmentors and online batches for the adaptation-method tests."""
+import functools
+
+import numpy as np
 import pytest
 import torch
+
+from mmseg_ext.datasets.synth import render_rain, render_scene
 
 NUM_CLASSES = 19
 NORM_CFG = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
@@ -28,17 +33,26 @@ def tiny_model_cfg(seg_type='CustomEncoderDecoder', backbone_type='MixTransforme
                 test_cfg=dict(mode='whole'))
 
 
-def online_batch(n=1, h=64, w=128, seed=0, target_labels=True, source=True):
-    """A source/target batch as the online runner gives it: blocky label maps,
-    images that depend on the labels (so the task is learnable), mmseg metas."""
-    g = torch.Generator().manual_seed(seed)
+@functools.lru_cache(maxsize=16)
+def _proccity(seed, h, w, rain):
+    """A ProcCity frame (clear, or rained on at ``rain`` mm/h) as mmseg tensors."""
+    img, label, depth = render_scene(seed, height=h, width=w)
+    if rain:
+        img = render_rain(img, depth, rain, np.random.default_rng(seed))
+    mean = np.array(NORM_CFG['mean'], np.float32)
+    std = np.array(NORM_CFG['std'], np.float32)
+    img = torch.from_numpy((img.astype(np.float32) - mean) / std).permute(2, 0, 1)
+    return img, torch.from_numpy(label.astype(np.int64))[None]
 
-    def sample():
-        coarse = torch.randint(0, NUM_CLASSES, (n, 1, h // 16, w // 16), generator=g)
-        gt = coarse.repeat_interleave(16, 2).repeat_interleave(16, 3)
-        colours = torch.randn(NUM_CLASSES, 3, generator=g)
-        img = colours[gt[:, 0]].permute(0, 3, 1, 2) + 0.1 * torch.randn(n, 3, h, w,
-                                                                        generator=g)
+
+def online_batch(n=1, h=64, w=128, seed=0, target_labels=True, source=True, rain=200):
+    """A source/target batch as the online runner gives it: tiny ProcCity scenes,
+    clear for the source, rained on (``rain`` mm/h) for the target; mmseg metas."""
+
+    def sample(first_seed, rate):
+        frames = [_proccity(first_seed + i, h, w, rate) for i in range(n)]
+        img = torch.stack([f[0] for f in frames])
+        gt = torch.stack([f[1] for f in frames])
         metas = [dict(img_shape=(h, w, 3), ori_shape=(h, w, 3), pad_shape=(h, w, 3),
                       flip=False, scale_factor=1.0, img_norm_cfg=NORM_CFG)
                  for _ in range(n)]
@@ -46,8 +60,9 @@ def online_batch(n=1, h=64, w=128, seed=0, target_labels=True, source=True):
 
     batch = {}
     if source:
-        batch['img'], batch['img_metas'], batch['gt_semantic_seg'] = sample()
-    timg, tmetas, tgt = sample()
+        batch['img'], batch['img_metas'], batch['gt_semantic_seg'] = sample(
+            1000 * seed, 0)
+    timg, tmetas, tgt = sample(1000 * seed + 500, rain)
     batch.update(target_img=timg, target_img_metas=tmetas)
     if target_labels:
         batch['target_gt_semantic_seg'] = tgt

@@ -30,7 +30,7 @@ def test_two_steps_teacher_ema_anchor_fixed(model_cfg, make_batch):
         for n, t in teacher.items():
             assert torch.allclose(t, 0.9 * teacher_prev[n] + 0.1 * student[n],
                                   atol=1e-7), n
-    assert logs['loss_tgt'] > 0
+    assert logs['tgt.decode.loss_ce'] > 0
     assert any(not torch.equal(student[n], source[n]) for n in source)
     for n, a in snapshot(model.anchor_model).items():
         assert torch.equal(a, source[n])
@@ -81,7 +81,7 @@ def test_train_step_reuses_the_deployed_prediction_of_the_same_frame(model_cfg,
         raise AssertionError('teacher augmentation pass ran twice')
 
     model.teacher_aug_probs = no_second_pass
-    assert model.train_step(batch, opt)['log_vars']['loss_tgt'] > 0
+    assert model.train_step(batch, opt)['log_vars']['tgt.decode.loss_ce'] > 0
     # next step: the teacher moved, so the same frame is predicted again
     with pytest.raises(AssertionError, match='ran twice'):
         model.train_step(batch, opt)

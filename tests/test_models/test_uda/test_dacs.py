@@ -39,7 +39,7 @@ def test_two_steps_update_student_teacher_by_ema_and_keep_reference(model_cfg,
     student0 = snapshot(model.model)
     opt = optimizer(model)
     out = model.train_step(make_batch(seed=0), opt)
-    assert out['num_samples'] == 1 and out['log_vars']['loss_src'] > 0
+    assert out['num_samples'] == 1 and out['log_vars']['src.decode.loss_ce'] > 0
     student1 = snapshot(model.model)
     # step 0: the teacher and the reference are copies of the source student
     for name, value in snapshot(model.ema_model).items():
@@ -69,6 +69,10 @@ def test_freeze_backbone_trains_only_the_head(model_cfg, make_batch):
     after = snapshot(model.model)
     changed = {n for n in before if not torch.equal(before[n], after[n])}
     assert changed and all(n.startswith('decode_head.') for n in changed)
+    teacher = snapshot(model.ema_model)
+    assert all(torch.equal(teacher[n], before[n]) for n in before
+               if n.startswith('backbone.'))
+    assert any(not torch.equal(teacher[n], before[n]) for n in changed)
 
 
 def test_pseudo_label_crop_and_oracle(model_cfg, make_batch):
@@ -112,8 +116,8 @@ def test_dacs_tent_and_grad_magnitude_logging(model_cfg, make_batch):
     model = build(model_cfg, entropy_lambda=0.5, log_grad_magnitude=True,
                   target_feature_dist_lambda=0.1)
     logs = model.train_step(make_batch(), optimizer(model))['log_vars']
-    for key in ('loss_src', 'loss_mix', 'loss_entropy', 'loss_tgt_fdist',
-                'grad_mag.src', 'grad_mag.mix', 'grad_mag.entropy'):
+    for key in ('src.decode.loss_ce', 'mix.decode.loss_ce', 'loss_entropy',
+                'loss_tgt_fdist', 'grad_mag.src', 'grad_mag.mix', 'grad_mag.entropy'):
         assert key in logs, key
     assert logs['grad_mag.src'] > 0 and logs['grad_mag.entropy'] > 0
     assert 0 < logs['loss_entropy'] < 0.5 * torch.log(torch.tensor(19.)).item() + 1e-6
@@ -130,6 +134,7 @@ def test_modular_training_backpropagates_from_module_k(model_cfg, make_batch):
     assert not any(n.startswith(early) for n in changed)
     assert any(n.startswith('backbone.blocks.2') for n in changed)
     plain = build(model_cfg)
+    assert model.num_modules == 4 and plain.num_modules == 1
     with pytest.raises(TypeError, match='train_from_module=3 needs a modular '
                                         'segmentor.*CustomEncoderDecoder'):
         plain.train_step(make_batch(), optimizer(plain), train_from_module=3)
@@ -148,7 +153,7 @@ def test_mmseg_encoder_decoder_gets_weighted_losses(model_cfg, make_batch):
     assert torch.allclose(plain['decode.loss_ce'], ones['decode.loss_ce'])
     assert zero['decode.loss_ce'].item() == 0.0
     model.train()
-    assert model.train_step(b, optimizer(model))['log_vars']['loss_mix'] > 0
+    assert model.train_step(b, optimizer(model))['log_vars']['mix.decode.loss_ce'] > 0
 
 
 def test_resume_from_state_dict(model_cfg, make_batch):
@@ -179,3 +184,32 @@ def test_source_keys_required(model_cfg, make_batch):
     model = build(model_cfg)
     with pytest.raises(KeyError, match=r"no \['img', 'img_metas', 'gt_semantic_seg'\]"):
         model.train_step(make_batch(source=False), optimizer(model))
+
+
+def test_adapters_train_and_teacher_modes(model_cfg, make_batch):
+    """Frozen backbone with late adapters: student trains adapters + head; a
+    'pretrained' teacher is the model with adapters switched off."""
+    cfg = model_cfg()
+    cfg['backbone'].update(type='MixTransformerAdapter', adapt_blocks=[3],
+                           adapter_cfg=dict(dropout=0.0))
+    torch.manual_seed(0)
+    model = build_train_model(Config(dict(model=cfg, uda=dict(
+        type='DACS', freeze_backbone=True, trainable_keys=['adapter'],
+        teacher_mode='pretrained'))))
+    before = snapshot(model.model)
+    opt = optimizer(model, lr=1e-2)
+    for seed in range(2):
+        model.train_step(make_batch(seed=seed), opt)
+    after = snapshot(model.model)
+    changed = {n for n in before if not torch.equal(before[n], after[n])}
+    assert any('adapter' in n for n in changed)
+    assert all('adapter' in n or n.startswith('decode_head.') for n in changed)
+    # the teacher's adapters are off: its backbone output ignores their weights
+    b = make_batch()
+    teacher = model.ema_model
+    with torch.no_grad():
+        out = teacher.extract_feat(b['target_img'])[-1]
+        for n, p in teacher.named_parameters():
+            if 'adapter' in n:
+                p.add_(1.0)
+        assert torch.equal(out, teacher.extract_feat(b['target_img'])[-1])

@@ -2,6 +2,7 @@
 import pytest
 import torch
 from mmcv import Config
+from mmcv.parallel import DataContainer
 
 from mmseg_ext.models import build_train_model
 
@@ -65,3 +66,16 @@ def test_ewc_step_logs_penalty_and_needs_fisher(model_cfg, make_batch):
     with pytest.raises(ValueError, match='needs 3 source batches'):
         build(model_cfg, ewc_lambda=1.0, ewc_fisher_batches=3).before_stream(
             [make_batch()])
+
+
+def test_before_stream_takes_collated_batches(model_cfg, make_batch):
+    b = make_batch()
+    collated = dict(img=DataContainer([b['img']], stack=True),
+                    img_metas=DataContainer([b['img_metas']], cpu_only=True),
+                    gt_semantic_seg=DataContainer([b['gt_semantic_seg']], stack=True))
+    plain = build(model_cfg, ewc_lambda=1.0, ewc_fisher_batches=1)
+    plain.before_stream([b])
+    wrapped = build(model_cfg, ewc_lambda=1.0, ewc_fisher_batches=1)
+    wrapped.before_stream([collated])
+    assert plain.ewc.fisher.sum() > 0
+    assert torch.equal(plain.ewc.fisher, wrapped.ewc.fisher)

@@ -58,10 +58,14 @@ def test_tent_is_source_free(model_cfg, make_batch):
     assert out['num_samples'] == 1 and out['log_vars']['loss_entropy'] > 0
 
 
-def test_tent_running_stats_switch(model_cfg):
+def test_tent_running_stats_switch(model_cfg, make_batch):
     model = build(model_cfg, use_batch_stats=False).train()
     bns = [m for m in model.model.modules() if isinstance(m, nn.BatchNorm2d)]
     assert bns and not any(m.training for m in bns)
+    stats = [m.running_mean.clone() for m in bns]
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    model.train_step(make_batch(source=False), opt)
+    assert all(torch.equal(m.running_mean, s) for m, s in zip(bns, stats))
     assert build(model_cfg).train().model.decode_head.fusion_conv.bn.training
 
 

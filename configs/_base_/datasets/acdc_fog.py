@@ -1,0 +1,12 @@
+# ACDC fog (Sakaridis et al., ICCV 2021): rgb_anon/fog/{split}/<seq>/*_rgb_anon.png with
+# gt/fog/{split}/<seq>/*_gt_labelTrainIds.png. Data root: data/acdc.
+_base_ = ['./cityscapes.py']
+data_root = 'data/acdc'
+_domain = dict(type='ACDCDataset', condition='fog', name='acdc_fog', domain=1)
+data = dict(
+    train=dict(_domain, subset='train', _delete_=True, data_root=data_root,
+               validate='exists', pipeline={{_base_.train_pipeline}}),
+    val=dict(_domain, subset='val', _delete_=True, data_root=data_root,
+             validate='exists', pipeline={{_base_.test_pipeline}}),
+    test=dict(_domain, subset='val', _delete_=True, data_root=data_root,
+              validate='exists', pipeline={{_base_.test_pipeline}}))

@@ -1,0 +1,12 @@
+# ACDC rain (Sakaridis et al., ICCV 2021): rgb_anon/rain/{split}/<seq>/*_rgb_anon.png with
+# gt/rain/{split}/<seq>/*_gt_labelTrainIds.png. Data root: data/acdc.
+_base_ = ['./cityscapes.py']
+data_root = 'data/acdc'
+_domain = dict(type='ACDCDataset', condition='rain', name='acdc_rain', domain=3)
+data = dict(
+    train=dict(_domain, subset='train', _delete_=True, data_root=data_root,
+               validate='exists', pipeline={{_base_.train_pipeline}}),
+    val=dict(_domain, subset='val', _delete_=True, data_root=data_root,
+             validate='exists', pipeline={{_base_.test_pipeline}}),
+    test=dict(_domain, subset='val', _delete_=True, data_root=data_root,
+              validate='exists', pipeline={{_base_.test_pipeline}}))

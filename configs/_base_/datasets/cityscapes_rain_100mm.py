@@ -1,0 +1,11 @@
+# Rainy Cityscapes at 100 mm/h (Halder et al., ICCV 2019; the OnDA/HAMLET storm domains):
+# leftImg8bit/{split}/rain/100mm/rainy_image/<city>/..., labels of gtFine/{split}.
+_base_ = ['./cityscapes.py']
+_domain = dict(type='RainCityscapesDataset', rain_rate=100, name='100mm', domain=100)
+data = dict(
+    train=dict(_domain, subset='train', _delete_=True, data_root={{_base_.data_root}},
+               validate='exists', pipeline={{_base_.train_pipeline}}),
+    val=dict(_domain, subset='val', _delete_=True, data_root={{_base_.data_root}},
+             validate='exists', pipeline={{_base_.test_pipeline}}),
+    test=dict(_domain, subset='val', _delete_=True, data_root={{_base_.data_root}},
+              validate='exists', pipeline={{_base_.test_pipeline}}))
