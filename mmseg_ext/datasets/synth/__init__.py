@@ -3,7 +3,7 @@ from .labels import CLASS_NAMES, IGNORE_INDEX, NUM_CLASSES, PALETTE, TRAIN_ID
 from .layout import (CITIES, DEPTH_SCALE, DEPTH_SKY, foggy_name, load_depth, rain_dir,
                      save_depth, write_proccity, write_weather)
 from .proccity import render_scene
-from .weather import (beta_tag, estimate_atmospheric_light, fog_beta, koschmieder,
+from .weather import (beta_tag, drop_flux, estimate_atmospheric_light, fog_beta, koschmieder,
                       marshall_palmer_slope, rain_extinction, render_fog, render_rain,
                       terminal_velocity)
 
@@ -12,5 +12,5 @@ __all__ = [
     'DEPTH_SCALE', 'DEPTH_SKY', 'foggy_name', 'load_depth', 'rain_dir', 'save_depth',
     'write_proccity', 'write_weather', 'render_scene', 'beta_tag',
     'estimate_atmospheric_light', 'fog_beta', 'koschmieder', 'marshall_palmer_slope',
-    'rain_extinction', 'render_fog', 'render_rain', 'terminal_velocity',
+    'rain_extinction', 'drop_flux', 'render_fog', 'render_rain', 'terminal_velocity',
 ]

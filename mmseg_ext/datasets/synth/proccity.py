@@ -224,7 +224,7 @@ def _draw_street_sides(cv, lay):
         z = rng.uniform(0, 6)
         while z < min(lay['z_end'], FACADE_DEPTH):
             length = rng.uniform(6, 28)
-            kind = rng.choice(['building', 'gap', 'wall'], p=[0.72, 0.2, 0.08])
+            kind = rng.choice(['building', 'gap', 'wall'], p=[0.62, 0.2, 0.18])
             if kind == 'building':
                 base = _vary(rng, _BUILDING_RGB[rng.integers(len(_BUILDING_RGB))])
                 _draw_panel(cv, face, z, z + length, -1, rng.uniform(6, 28),
@@ -232,7 +232,7 @@ def _draw_street_sides(cv, lay):
             elif kind == 'wall':
                 _draw_panel(cv, face, z, z + length, -1, rng.uniform(1.5, 4.0),
                             _T['wall'], _vary(rng, (150, 145, 135), 0.12), 'wall', light)
-            elif rng.random() < 0.5:
+            elif rng.random() < 0.7:
                 _draw_panel(cv, kerb + side * 0.3, z, z + length, -1, rng.uniform(0.9, 1.8),
                             _T['fence'], _vary(rng, (140, 120, 100), 0.15), 'fence', light)
             z += length
@@ -356,7 +356,7 @@ def _person_shape(rng, cls):
 def _two_wheeler(rng, kind):
     frame = _vary(rng, (40, 40, 45) if kind == 'motorcycle' else (30, 90, 160), 0.2)
     cls = _T[kind]
-    thick = 0.22 if kind == 'motorcycle' else 0.1
+    thick = 0.22 if kind == 'motorcycle' else 0.16
 
     def bike(a, b):
         wheel = (np.abs(a - 0.5) < thick) & (b > 0.2)
@@ -444,10 +444,10 @@ def _draw_objects(cv, lay):
             col = _vary(rng, (120, 120, 125), 0.15)
             add(z, lambda px=px, z=z, h=h, w=width, c=col: _sprite(cv, px, z, w, h, _pole_shape(c)))
             z += rng.uniform(10, 30)
-        for _ in range(rng.poisson(1.4)):
+        for _ in range(rng.poisson(2.2)):
             z = rng.uniform(4, zmax)
             px = rx + side * (rw + 0.5)
-            plate_h = rng.uniform(0.5, 0.9)
+            plate_h = rng.uniform(0.7, 1.1)
             base = rng.uniform(1.8, 2.6)
             add(z, lambda px=px, z=z, base=base: _sprite(
                 cv, px, z, 0.08, base + 0.2, _pole_shape(np.array([0.5, 0.5, 0.52], np.float32))))
@@ -461,15 +461,15 @@ def _draw_objects(cv, lay):
             add(z, lambda px=px, z=z, ch=ch, cw=cw, s=_tree_shape(rng, 0.6): _sprite(
                 cv, px, z, cw, ch / 0.6, s))
     # traffic lights at a crossing
-    if rng.random() < 0.6:
-        zl = rng.uniform(8, min(zmax, 50))
+    if rng.random() < 0.85:
+        zl = rng.uniform(6, min(zmax, 40))
         for side in rng.choice([-1, 1], rng.integers(1, 3), replace=False):
             px = rx + side * (rw + 0.3)
             hb = rng.uniform(2.6, 4.0)
             add(zl, lambda px=px, z=zl, hb=hb: _sprite(
                 cv, px, z, 0.15, hb + 0.1, _pole_shape(np.array([0.3, 0.3, 0.3], np.float32))))
             add(zl - 0.05, lambda px=px, z=zl, hb=hb, s=_light_shape(rng): _sprite(
-                cv, px, z - 0.05, 0.4, 1.05, s, y_base=hb))
+                cv, px, z - 0.05, 0.5, 1.3, s, y_base=hb))
     # vehicles in lanes and parked
     lanes = [rx - rw / 2, rx + rw / 2]
     for _ in range(rng.poisson(3.5)):
@@ -481,16 +481,16 @@ def _draw_objects(cv, lay):
         z = rng.uniform(5, zmax)
         add(z, lambda x=rx + side * (rw - 1.1), z=z, s=_vehicle(rng, 'car'),
             wd=rng.uniform(1.7, 2.0), hh=rng.uniform(1.4, 1.6): _sprite(cv, x, z, wd, hh, s))
-    for kind, prob, wd, hh in (('truck', 0.3, 2.5, 3.3), ('bus', 0.22, 2.55, 3.2),
-                              ('train', 0.1, 2.65, 3.6)):
+    for kind, prob, wd, hh in (('truck', 0.45, 2.5, 3.3), ('bus', 0.35, 2.55, 3.2),
+                              ('train', 0.2, 2.65, 3.6)):
         if rng.random() < prob:
             z = rng.uniform(10, max(zmax, 12))
             x = rx if kind == 'train' else lanes[rng.integers(2)]
             add(z, lambda x=x, z=z, s=_vehicle(rng, kind), wd=wd, hh=hh: _sprite(cv, x, z, wd, hh, s))
     # persons on sidewalks, some crossing
-    for _ in range(rng.poisson(3.0)):
+    for _ in range(rng.poisson(5.0)):
         side = rng.choice([-1, 1])
-        z = rng.uniform(3.5, min(zmax, 45))
+        z = rng.uniform(3.5, min(zmax, 35))
         crossing = rng.random() < 0.15
         x = rx + (rng.uniform(-rw, rw) if crossing else
                   side * (rw + rng.uniform(0.5, max(kerbs[side] - rw - 0.3, 0.6))))
@@ -498,19 +498,19 @@ def _draw_objects(cv, lay):
         add(z, lambda x=x, z=z, hh=hh, s=_person_shape(rng, _T['person']): _sprite(
             cv, x, z, hh * 0.3, hh, s))
     # riders on bicycles and motorcycles
-    for kind, prob in (('bicycle', 0.35), ('motorcycle', 0.22)):
+    for kind, prob in (('bicycle', 0.55), ('motorcycle', 0.45)):
         for _ in range(int(rng.random() < prob) + int(rng.random() < prob * 0.4)):
-            z = rng.uniform(5, min(zmax, 45))
+            z = rng.uniform(4, min(zmax, 35))
             x = rx + rng.choice([-1, 1]) * (rw - rng.uniform(0.6, 1.5))
             wheel_h = 0.95 if kind == 'bicycle' else 1.1
             ride = rng.random() < 0.85
             add(z, lambda x=x, z=z, k=kind, hh=wheel_h: _sprite(
-                cv, x, z, 0.7, hh, _two_wheeler(rng, k)))
+                cv, x, z, 0.8, hh, _two_wheeler(rng, k)))
             if ride:
                 add(z - 0.1, lambda x=x, z=z, hh=wheel_h, s=_person_shape(rng, _T['rider']): _sprite(
                     cv, x, z - 0.1, 0.55, 1.15, s, y_base=hh - 0.35))
     # parked bicycles on the sidewalk (bicycle without rider)
-    for _ in range(rng.poisson(0.4)):
+    for _ in range(rng.poisson(1.0)):
         side = rng.choice([-1, 1])
         z = rng.uniform(4, min(zmax, 30))
         add(z, lambda x=rx + side * (rw + 0.9), z=z: _sprite(
@@ -528,7 +528,7 @@ def _layout(rng):
         road_x=rng.uniform(-1.0, 1.0),
         road_half=road_half,
         sidewalk_l=sidewalk_l, sidewalk_r=sidewalk_r,
-        verge_l=rng.random() < 0.35, verge_r=rng.random() < 0.35,
+        verge_l=rng.random() < 0.45, verge_r=rng.random() < 0.45,
         facade_l=road_half + sidewalk_l + rng.uniform(0.0, 4.0),
         facade_r=road_half + sidewalk_r + rng.uniform(0.0, 4.0),
         z_end=rng.uniform(50, 160) if rng.random() < 0.6 else np.inf,

@@ -26,12 +26,18 @@ rain", ICCV 2019):
   which grows as ``R^0.63`` (1.1 km visibility at 25 mm/h, 0.3 km at 200 mm/h);
 * loss of sharpness: forward scattering spreads the directly transmitted light
   (the atmospheric point-spread function of Narasimhan & Nayar, CVPR 2003): the
-  fraction ``1 - exp(-beta Z)`` of it is replaced by a blurred copy.
+  fraction ``1 - exp(-beta Z)`` of it is replaced by a blurred copy;
+* drops on the windscreen (Roser & Geiger, ICCV-W 2009; Halimeh & Roser, IV 2009):
+  the glass collects the drop flux ``F(R) = int N(D) v(D) dD
+  = N0 (9.65 / Lambda - 10.3 / (Lambda + 0.6))`` (drops m^-2 s^-1, consistent with
+  ``R``) over the imaged glass area and the time since the last wiper stroke;
+  each drop spreads to about twice its diameter on the glass and, being far out of
+  focus, appears as a soft blob showing a blurred view of the scene.
 """
 import numpy as np
 
 __all__ = [
-    'marshall_palmer_slope', 'terminal_velocity', 'rain_extinction',
+    'marshall_palmer_slope', 'terminal_velocity', 'rain_extinction', 'drop_flux',
     'fog_beta', 'beta_tag', 'estimate_atmospheric_light', 'koschmieder',
     'render_fog', 'render_rain',
 ]
@@ -64,6 +70,13 @@ def rain_extinction(rate):
     """
     lam = marshall_palmer_slope(rate)
     return np.pi * MP_N0 / lam ** 3 * 1e-6
+
+
+def drop_flux(rate):
+    """Drops hitting a horizontal surface per m^2 and s at ``rate`` mm/h:
+    ``int N(D) v(D) dD`` over Marshall-Palmer with Atlas et al.'s fall speed."""
+    lam = marshall_palmer_slope(rate)
+    return MP_N0 * (9.65 / lam - 10.3 / (lam + 0.6))
 
 
 def fog_beta(visibility):
@@ -197,9 +210,32 @@ def _streak_alpha(rng, depth, rate, focal, exposure, wind, z_near, z_far, d_min,
     return np.clip(acc.reshape(h, w), 0.0, 1.0).astype(np.float32)
 
 
+def _lens_drops(x, rng, rate, focal, glass_exposure, glass_distance, airlight):
+    """Composites the defocused drops that sit on the windscreen."""
+    import cv2
+    h, w = x.shape[:2]
+    n = rng.poisson(drop_flux(rate) * glass_exposure)
+    if n == 0:
+        return x
+    lam = marshall_palmer_slope(rate)
+    dia = 0.5 + rng.exponential(1.0 / lam, n)  # mm, drops that make a visible mark
+    radius = 2.0 * dia * 1e-3 / 2 * focal / glass_distance  # spread x2 on the glass
+    cx, cy = rng.random(n) * w, rng.random(n) * h
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    mask = np.zeros((h, w), np.float32)
+    for px, py, r in zip(cx, cy, radius):
+        r0, r1 = int(max(py - 2 * r, 0)), int(min(py + 2 * r + 1, h))
+        c0, c1 = int(max(px - 2 * r, 0)), int(min(px + 2 * r + 1, w))
+        d2 = (xx[r0:r1, c0:c1] - px) ** 2 + (yy[r0:r1, c0:c1] - py) ** 2
+        mask[r0:r1, c0:c1] = np.maximum(mask[r0:r1, c0:c1], np.exp(-d2 / (2 * (0.6 * r) ** 2)))
+    sigma = max(float(np.median(radius)), 1.0)
+    seen = 0.6 * cv2.GaussianBlur(x, (0, 0), sigma) + 0.4 * np.asarray(airlight, np.float32)
+    return x * (1.0 - mask[..., None]) + seen * mask[..., None]
+
+
 def render_rain(img, depth, rate, rng, focal=None, exposure=1 / 60, wind=None,
                 z_near=0.3, z_far=3.0, d_min=0.5, d_max=6.0, blur_sigma=None,
-                airlight=None):
+                airlight=None, glass_exposure=0.004, glass_distance=0.1):
     """Rainy image at rate ``rate`` mm/h (see the module docstring for the physics).
 
     Args:
@@ -220,6 +256,10 @@ def render_rain(img, depth, rate, rng, focal=None, exposure=1 / 60, wind=None,
             ``W / 128`` when None. Default: None.
         airlight (array-like | None): Veiling light in [0, 1]; estimated from the
             image when None. Default: None.
+        glass_exposure (float): Imaged windscreen area times the time since the
+            last wiper stroke (m^2 s); 0 renders no drops on the glass. Default: 0.004.
+        glass_distance (float): Distance (m) of the windscreen from the camera.
+            Default: 0.1.
 
     Returns:
         np.ndarray: (H, W, 3) uint8 RGB rainy image.
@@ -237,4 +277,6 @@ def render_rain(img, depth, rate, rng, focal=None, exposure=1 / 60, wind=None,
     alpha = _streak_alpha(rng, depth, rate, focal, exposure, wind, z_near, z_far, d_min, d_max)
     drop_radiance = 0.94 * np.asarray(a, np.float32)
     x = x * (1.0 - alpha[..., None]) + drop_radiance * alpha[..., None]
+    if glass_exposure > 0:
+        x = _lens_drops(x, rng, rate, focal, glass_exposure, glass_distance, a)
     return _to_uint8(x)
