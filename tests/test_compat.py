@@ -110,3 +110,10 @@ def test_fixes_are_idempotent():
     assert compat._APPLIED == before == {
         'allow_checkpoint_types', 'fix_scatter_stream', 'restore_numpy_aliases',
         'fix_persistent_workers'}
+
+
+def test_load_checkpoint_refuses_another_model_size(tmp_path):
+    path = str(tmp_path / 'b1.pth')
+    torch.save({'state_dict': torch.nn.Linear(256, 19).state_dict()}, path)
+    with pytest.raises(ValueError, match=r'another model size.*\n  weight: checkpoint \(19, 256\), model \(19, 768\)'):
+        load_checkpoint(torch.nn.Linear(768, 19), path)

@@ -16,7 +16,27 @@ from mmcv.runner import load_state_dict as mmcv_load_state_dict
 from ..compat import UntrustedCheckpointError, untrusted_message
 
 __all__ = ['load_checkpoint_file', 'load_checkpoint', 'atomic_save',
-           'UntrustedCheckpointError']
+           'check_shapes', 'UntrustedCheckpointError']
+
+
+def check_shapes(model, state_dict):
+    """Raises when a tensor of ``state_dict`` does not fit ``model``'s parameter.
+
+    mmcv's ``load_state_dict`` only logs a size mismatch and leaves the parameter at
+    its initial value, which shows up much later as garbage mIoU. The usual cause is
+    a checkpoint of another model size (a B1 decoder, embed dim 256, into B5, 768).
+    """
+    own = model.state_dict()
+    mismatched = [(k, tuple(v.shape), tuple(own[k].shape)) for k, v in state_dict.items()
+                  if k in own and hasattr(v, 'shape') and tuple(v.shape) != tuple(own[k].shape)]
+    if mismatched:
+        lines = '\n'.join(f'  {k}: checkpoint {a}, model {b}' for k, a, b in mismatched)
+        raise ValueError(
+            f'{len(mismatched)} parameter(s) of the checkpoint do not fit the model '
+            f'{type(model).__name__}: the checkpoint is of another model size or '
+            f'decoder width (e.g. a B1 checkpoint, decoder embed dim 256, into a B5 '
+            f'config, 768); pick the matching configs/_base_/models/segformer_mit-b*.py.'
+            f'\n{lines}')
 
 
 def load_checkpoint_file(filename, map_location='cpu', trusted=False):
@@ -51,6 +71,9 @@ def load_checkpoint(model, filename, map_location='cpu', strict=False, logger=No
         trusted (bool): see :func:`load_checkpoint_file`. Default: False.
         revise_keys (tuple): (regex, replacement) pairs applied to key names.
 
+    Raises:
+        ValueError: a tensor's shape differs from the model's (another model size).
+
     Returns:
         dict: the whole checkpoint (``meta``, ``optimizer``, ...).
     """
@@ -59,7 +82,9 @@ def load_checkpoint(model, filename, map_location='cpu', strict=False, logger=No
     state_dict = checkpoint.get('state_dict', checkpoint)
     for pattern, repl in revise_keys:
         state_dict = {re.sub(pattern, repl, k): v for k, v in state_dict.items()}
-    mmcv_load_state_dict(getattr(model, 'module', model), state_dict, strict, logger)
+    target = getattr(model, 'module', model)
+    check_shapes(target, state_dict)
+    mmcv_load_state_dict(target, state_dict, strict, logger)
     return checkpoint
 
 

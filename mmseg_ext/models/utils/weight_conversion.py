@@ -28,6 +28,8 @@ import re
 import torch
 from prettytable import PrettyTable
 
+from ...core.checkpoint import check_shapes
+
 __all__ = ['LAYOUTS', 'PARTS', 'detect_layout', 'convert_state_dict',
            'convert_checkpoint_file', 'encoder_to_mmseg', 'load_converted',
            'load_pretrained_encoder',
@@ -244,16 +246,7 @@ def load_converted(model, state_dict, prefix='', strict=False, logger=None):
     """
     sd = _split(state_dict, prefix) if prefix else dict(state_dict)
     own = model.state_dict()
-    mismatched = [(k, tuple(v.shape), tuple(own[k].shape)) for k, v in sd.items()
-                  if k in own and tuple(v.shape) != tuple(own[k].shape)]
-    if mismatched:
-        lines = '\n'.join(f'  {k}: checkpoint {a}, model {b}' for k, a, b in mismatched)
-        raise ValueError(
-            f'{len(mismatched)} parameter(s) of the checkpoint do not fit the model '
-            f'{type(model).__name__}: the checkpoint is of another model size or '
-            f'decoder width (e.g. a B1 checkpoint, decoder embed dim 256, into a B5 '
-            f'config, 768); pick the matching configs/_base_/models/segformer_mit-b*.py.'
-            f'\n{lines}')
+    check_shapes(model, sd)
     missing = sorted(k for k in own
                      if k not in sd and not k.endswith('num_batches_tracked'))
     unexpected = sorted(k for k in sd if k not in own)
