@@ -10,6 +10,8 @@
 # installs the `postgresql` package quietly (log in .cache/logs/apt-postgresql.log).
 # It never fails the test run: when it cannot install, it prints why and the
 # PostgreSQL test is skipped with that reason printed by pytest.
+# PG_LIB_ROOT (default /usr/lib/postgresql) is where versioned server binaries are
+# looked for when initdb/pg_ctl are not on PATH.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +25,7 @@ find_pg_bin() {  # prints the directory holding initdb and pg_ctl, or nothing
         dirname "$(command -v initdb)"
         return
     fi
-    for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    for d in $(ls -d "${PG_LIB_ROOT:-/usr/lib/postgresql}"/*/bin 2>/dev/null | sort -V -r); do
         if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then
             echo "$d"
             return
@@ -59,6 +61,7 @@ pg_bin=$(find_pg_bin)
 if [ -n "$pg_bin" ]; then
     say "PostgreSQL installed: server binaries in $pg_bin"
 else
-    say "postgresql installed but no initdb/pg_ctl found; the PostgreSQL study test will be skipped"
+    say "postgresql installed but no initdb/pg_ctl found;" \
+        "the PostgreSQL study test will be skipped"
 fi
 exit 0

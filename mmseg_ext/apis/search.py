@@ -33,6 +33,8 @@ SAMPLERS = {
     'TPESampler': optuna.samplers.TPESampler,
     'RandomSampler': optuna.samplers.RandomSampler,
 }
+SEARCH_KEYS = ('params', 'objectives', 'sampler', 'n_trials', 'timeout', 'storage',
+               'study_name', 'heartbeat_interval', 'work_dir', 'show_progress_bar')
 SQLITE_LOCK_TIMEOUT_S = 120
 CREATE_ATTEMPTS = 6
 
@@ -69,6 +71,10 @@ def check_search_cfg(cfg):
     if search is None:
         raise KeyError('the config has no "search" section: inherit '
                        "configs/_base_/search/nsga2.py and declare search.params")
+    unknown = sorted(set(search) - set(SEARCH_KEYS))
+    if unknown:
+        raise KeyError(f'search has unknown key(s) {unknown}; the keys are '
+                       f'{list(SEARCH_KEYS)} (configs/_base_/search/nsga2.py)')
     params = search.get('params') or {}
     if not params:
         raise ValueError('search.params is empty: declare at least one range, e.g. '
@@ -300,14 +306,15 @@ def plot_study(study, metrics, out_file):
 
     import matplotlib.pyplot as plt
     from optuna.visualization import matplotlib as ovm
-    with warnings.catch_warnings():
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    # optuna's plots switch matplotlib's global style: keep it to this figure
+    with warnings.catch_warnings(), plt.rc_context():
         warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
         if len(metrics) == 1:
             ax = ovm.plot_optimization_history(study, target_name=metrics[0])
         else:
             ax = ovm.plot_pareto_front(study, target_names=list(metrics))
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    ax.figure.savefig(out_file, dpi=100, bbox_inches='tight')
+        ax.figure.savefig(out_file, dpi=100, bbox_inches='tight')
     plt.close(ax.figure)
     return out_file
 

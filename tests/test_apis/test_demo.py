@@ -39,3 +39,14 @@ def test_data_cache_needs_meta_size_and_rain_dirs(tmp_path):
     assert data_is_cached(data)
     assert not data_is_cached(dict(data, size=(256, 512)))
     assert not data_is_cached(dict(data, splits=dict(train=3)))
+
+
+def test_share_of_gain_is_nan_without_a_dacs_gain():
+    goals = check_goals(dict(
+        source_only=_summary(30.0, 10.0, 0.0, 10.0, float('nan'), 10.0),
+        dacs=_summary(29.0, 9.0, 0.0, 1.5, 1.5, float('nan')),
+        dacs_hamlet=_summary(29.5, 9.0, 0.0, 6.0, 1.6, 9.0)))
+    assert goals['hamlet_share_of_dacs_rain_gain']['met'] is False
+    assert goals['hamlet_share_of_dacs_rain_gain']['value'] != \
+        goals['hamlet_share_of_dacs_rain_gain']['value']  # nan
+    assert goals['dacs_minus_source_rain_mIoU']['met'] is False

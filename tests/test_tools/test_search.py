@@ -140,6 +140,7 @@ def test_trial_config_merges_dotted_keys(tmp_path):
      "direction of 'mIoU' is 'up'"),
     (dict(sampler=dict(type='CmaEsSampler')), "sampler.type is 'CmaEsSampler'"),
     (dict(params={}), 'search.params is empty'),
+    (dict(n_trial=3), r"search has unknown key\(s\) \['n_trial'\]"),
 ])
 def test_bad_search_config(tmp_path, change, match):
     cfg = _base_cfg(tmp_path, **change)
@@ -226,3 +227,11 @@ def test_trial_of_a_dead_worker_is_failed(tmp_path):
     assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
     with pytest.raises(ValueError, match='heartbeat_interval must be >= 1 s or None'):
         check_search_cfg(_base_cfg(tmp_path, heartbeat_interval=0))
+
+
+def test_plot_keeps_matplotlib_style(tmp_path):
+    import matplotlib as mpl
+    before = dict(mpl.rcParams)
+    cfg = _base_cfg(tmp_path, n_trials=2)
+    report_search(run_search(cfg, objective=cheap_objective), cfg)
+    assert dict(mpl.rcParams) == before  # optuna's ggplot style stays inside

@@ -28,11 +28,13 @@ rain", ICCV 2019):
   (the atmospheric point-spread function of Narasimhan & Nayar, CVPR 2003): the
   fraction ``1 - exp(-beta Z)`` of it is replaced by a blurred copy;
 * drops on the windscreen (Roser & Geiger, ICCV-W 2009; Halimeh & Roser, IV 2009):
-  the glass collects the drop flux ``F(R) = int N(D) v(D) dD
-  = N0 (9.65 / Lambda - 10.3 / (Lambda + 0.6))`` (drops m^-2 s^-1, consistent with
-  ``R``) over the imaged glass area and the time since the last wiper stroke;
-  each drop spreads to about twice its diameter on the glass and, being far out of
-  focus, appears as a soft blob showing a blurred view of the scene.
+  the glass collects the falling flux ``int N(D) v(D) dD`` plus the drops the
+  moving car sweeps, ``int N(D) dD * v_ego``; over the visible sizes ``D > d_min``
+  this is ``N0 [(9.65 + v_ego) / Lambda e^(-Lambda d) - 10.3 / (Lambda + 0.6)
+  e^(-(Lambda + 0.6) d)]`` drops m^-2 s^-1, collected over the imaged glass area
+  times the time since the last wiper stroke. Each drop spreads to about twice its
+  diameter on the glass and, far out of focus, appears as a soft blob showing a
+  blurred view of the scene.
 """
 import numpy as np
 
@@ -72,11 +74,13 @@ def rain_extinction(rate):
     return np.pi * MP_N0 / lam ** 3 * 1e-6
 
 
-def drop_flux(rate):
-    """Drops hitting a horizontal surface per m^2 and s at ``rate`` mm/h:
-    ``int N(D) v(D) dD`` over Marshall-Palmer with Atlas et al.'s fall speed."""
+def drop_flux(rate, ego_speed=0.0, d_min=0.0):
+    """Drops of diameter > ``d_min`` (mm) hitting a surface per m^2 and s at ``rate``
+    mm/h: ``int N(D) (v(D) + ego_speed) dD`` over Marshall-Palmer with Atlas et
+    al.'s fall speed (``ego_speed`` in m/s: drops swept by a moving windscreen)."""
     lam = marshall_palmer_slope(rate)
-    return MP_N0 * (9.65 / lam - 10.3 / (lam + 0.6))
+    return MP_N0 * ((9.65 + ego_speed) / lam * np.exp(-lam * d_min)
+                    - 10.3 / (lam + 0.6) * np.exp(-(lam + 0.6) * d_min))
 
 
 def fog_beta(visibility):
@@ -210,15 +214,16 @@ def _streak_alpha(rng, depth, rate, focal, exposure, wind, z_near, z_far, d_min,
     return np.clip(acc.reshape(h, w), 0.0, 1.0).astype(np.float32)
 
 
-def _lens_drops(x, rng, rate, focal, glass_exposure, glass_distance, airlight):
+def _lens_drops(x, rng, rate, focal, glass_exposure, glass_distance, ego_speed, d_min,
+                airlight):
     """Composites the defocused drops that sit on the windscreen."""
     import cv2
     h, w = x.shape[:2]
-    n = rng.poisson(drop_flux(rate) * glass_exposure)
+    n = rng.poisson(drop_flux(rate, ego_speed, d_min) * glass_exposure)
     if n == 0:
         return x
     lam = marshall_palmer_slope(rate)
-    dia = 0.5 + rng.exponential(1.0 / lam, n)  # mm, drops that make a visible mark
+    dia = d_min + rng.exponential(1.0 / lam, n)  # mm, Marshall-Palmer above d_min
     radius = 2.0 * dia * 1e-3 / 2 * focal / glass_distance  # spread x2 on the glass
     cx, cy = rng.random(n) * w, rng.random(n) * h
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -233,9 +238,9 @@ def _lens_drops(x, rng, rate, focal, glass_exposure, glass_distance, airlight):
     return x * (1.0 - mask[..., None]) + seen * mask[..., None]
 
 
-def render_rain(img, depth, rate, rng, focal=None, exposure=1 / 60, wind=None,
+def render_rain(img, depth, rate, rng, focal=None, exposure=1 / 200, wind=None,
                 z_near=0.3, z_far=3.0, d_min=0.5, d_max=6.0, blur_sigma=None,
-                airlight=None, glass_exposure=0.004, glass_distance=0.1):
+                airlight=None, glass_exposure=0.006, glass_distance=0.1, ego_speed=8.0):
     """Rainy image at rate ``rate`` mm/h (see the module docstring for the physics).
 
     Args:
@@ -244,7 +249,8 @@ def render_rain(img, depth, rate, rng, focal=None, exposure=1 / 60, wind=None,
         rate (float): Rain rate in mm/h.
         rng (np.random.Generator): Source of drop positions, sizes and wind.
         focal (float | None): Focal length in pixels; ``0.9 * W`` when None. Default: None.
-        exposure (float): Exposure time in seconds. Default: 1/60.
+        exposure (float): Exposure time in seconds (short, as automotive cameras
+            use in daylight to avoid motion blur). Default: 1/200.
         wind (float | None): Horizontal wind in m/s; drawn from N(0, 2) when None.
             Default: None.
         z_near (float): Nearest rendered drop (m). Default: 0.3.
@@ -257,9 +263,13 @@ def render_rain(img, depth, rate, rng, focal=None, exposure=1 / 60, wind=None,
         airlight (array-like | None): Veiling light in [0, 1]; estimated from the
             image when None. Default: None.
         glass_exposure (float): Imaged windscreen area times the time since the
-            last wiper stroke (m^2 s); 0 renders no drops on the glass. Default: 0.004.
+            last wiper stroke (m^2 s): ~0.012 m^2 of inclined glass in the field of
+            view, wiped every second (mean age 0.5 s); 0 renders no drops on the
+            glass. Default: 0.006.
         glass_distance (float): Distance (m) of the windscreen from the camera.
             Default: 0.1.
+        ego_speed (float): Speed of the car (m/s), which sweeps drops onto the
+            windscreen. Default: 8.0 (~30 km/h, urban).
 
     Returns:
         np.ndarray: (H, W, 3) uint8 RGB rainy image.
@@ -278,5 +288,6 @@ def render_rain(img, depth, rate, rng, focal=None, exposure=1 / 60, wind=None,
     drop_radiance = 0.94 * np.asarray(a, np.float32)
     x = x * (1.0 - alpha[..., None]) + drop_radiance * alpha[..., None]
     if glass_exposure > 0:
-        x = _lens_drops(x, rng, rate, focal, glass_exposure, glass_distance, a)
+        x = _lens_drops(x, rng, rate, focal, glass_exposure, glass_distance, ego_speed,
+                        d_min, a)
     return _to_uint8(x)

@@ -1,0 +1,126 @@
+"""tools/data/proccity.py and tools/data/weather.py: layouts, determinism, datasets read them."""
+import hashlib
+import importlib.util
+import json
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+from mmseg.datasets import build_dataset
+
+from mmseg_ext.datasets.synth import load_depth, render_scene
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _tool(name):
+    spec = importlib.util.spec_from_file_location(
+        f'tool_{name}', osp.join(REPO, 'tools', 'data', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _digest(root):
+    h = hashlib.sha1()
+    for d, _, files in sorted(os.walk(root)):
+        for f in sorted(files):
+            if f.endswith('.png'):
+                with open(osp.join(d, f), 'rb') as fh:
+                    h.update(osp.relpath(osp.join(d, f), root).encode() + fh.read())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope='module')
+def proccity_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('proccity') / 'pc')
+    _tool('proccity').main([root, '--train', '3', '--val', '2', '--size', '32', '64',
+                            '--seed', '5', '--workers', '1', '--no-progress'])
+    _tool('weather').main([root, '--rain', '25', '200', '--fog', '150', '--workers', '1',
+                           '--no-progress'])
+    return root
+
+
+def test_clear_layout_and_depth(proccity_root):
+    name = 'alderbrook_000000_000019'
+    img = cv2.imread(f'{proccity_root}/leftImg8bit/train/alderbrook/{name}_leftImg8bit.png')
+    lab = cv2.imread(f'{proccity_root}/gtFine/train/alderbrook/{name}_gtFine_labelTrainIds.png',
+                     cv2.IMREAD_UNCHANGED)
+    depth = load_depth(f'{proccity_root}/depth/train/alderbrook/{name}_depth.png')
+    assert img.shape == (32, 64, 3) and lab.shape == (32, 64) and lab.dtype == np.uint8
+    with open(f'{proccity_root}/proccity.json') as f:
+        meta = json.load(f)
+    assert meta['splits'] == {'train': 3, 'val': 2} and meta['size'] == [32, 64]
+    assert sum(meta['class_pixels'].values()) == 5 * 32 * 64
+    # the files hold what render_scene gives for the derived seed (depth to 1 cm)
+    from mmseg_ext.datasets.synth.layout import _scene_seed
+    ref_img, ref_lab, ref_depth = render_scene(_scene_seed(5, 'train', 0), 32, 64)
+    np.testing.assert_array_equal(img[..., ::-1], ref_img)
+    np.testing.assert_array_equal(lab, ref_lab)
+    finite = np.isfinite(ref_depth)
+    np.testing.assert_array_equal(np.isfinite(depth), finite)
+    assert np.abs(depth[finite] - ref_depth[finite]).max() <= 0.005 + 1e-6
+    assert sorted(os.listdir(f'{proccity_root}/leftImg8bit/val')) == ['dunmore', 'rain']
+
+
+def test_same_seed_same_bytes(proccity_root, tmp_path):
+    again = str(tmp_path / 'again')
+    _tool('proccity').main([again, '--train', '3', '--val', '2', '--size', '32', '64',
+                            '--seed', '5', '--workers', '2', '--no-progress'])
+    _tool('weather').main([again, '--rain', '25', '200', '--fog', '150', '--workers', '2',
+                           '--no-progress'])
+    assert _digest(again) == _digest(proccity_root)
+
+
+def test_weather_layouts_read_by_datasets(proccity_root):
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
+    sets = {
+        'clear': dict(weather='clear'),
+        '200mm': dict(weather='rain', rain_rate=200),
+        'fog150m': dict(weather='fog', visibility=150),
+    }
+    loaded = {}
+    for name, kw in sets.items():
+        ds = build_dataset(dict(type='ProcCityDataset', data_root=proccity_root, subset='val',
+                                pipeline=pipeline, **kw))
+        assert (ds.name, len(ds)) == (name, 2)
+        loaded[name] = ds[1]
+    assert osp.isfile(f'{proccity_root}/leftImg8bit_foggy/val/dunmore/'
+                      f'dunmore_000001_000019_leftImg8bit_foggy_beta_0.02.png')
+    for name in ('200mm', 'fog150m'):
+        np.testing.assert_array_equal(loaded[name]['gt_semantic_seg'],
+                                      loaded['clear']['gt_semantic_seg'])
+        assert np.abs(loaded[name]['img'].astype(int) - loaded['clear']['img']).mean() > 5
+
+
+def test_weather_needs_depth(proccity_root, tmp_path):
+    root = str(tmp_path / 'nodepth')
+    os.makedirs(f'{root}/leftImg8bit/val/x')
+    cv2.imwrite(f'{root}/leftImg8bit/val/x/x_0_leftImg8bit.png', np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(FileNotFoundError, match=r'x_0_leftImg8bit.png has no depth map'):
+        _tool('weather').main([root, '--rain', '25', '--fog', '--splits', 'val',
+                               '--workers', '1', '--no-progress'])
+    with pytest.raises(FileNotFoundError, match='no clear images: directory .*train'):
+        _tool('weather').main([root, '--splits', 'train', '--workers', '1', '--no-progress'])
+
+
+def test_class_stats_tool_matches_bincount(proccity_root, tmp_path):
+    stats_path = f'{proccity_root}/sample_class_stats.json'
+    with open(stats_path) as f:
+        written_by_generator = json.load(f)
+    os.remove(stats_path)
+    _tool('class_stats').main([proccity_root, '--ann-dir', 'gtFine/train', '--workers', '1'])
+    with open(stats_path) as f:
+        stats = json.load(f)
+    assert stats == written_by_generator and len(stats) == 3
+    lab = cv2.imread(f'{proccity_root}/{stats[1]["file"]}', cv2.IMREAD_UNCHANGED)
+    counts = np.bincount(lab.ravel(), minlength=19)
+    assert {k: v for k, v in stats[1].items() if k != 'file'} == \
+        {str(c): int(n) for c, n in enumerate(counts) if n}
+    with open(f'{proccity_root}/samples_with_class.json') as f:
+        with_class = json.load(f)
+    assert sum(len(v) for v in with_class.values()) == sum(len(s) - 1 for s in stats)
+    with pytest.raises(FileNotFoundError, match='label directory .*gtFine/test does not'):
+        _tool('class_stats').main([proccity_root, '--ann-dir', 'gtFine/test'])
