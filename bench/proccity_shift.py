@@ -105,7 +105,8 @@ def build_cfg(args):
         runner=dict(type='IterBasedRunner', max_iters=args.iters),
         checkpoint_config=dict(by_epoch=False, interval=args.iters),
         evaluation=dict(interval=args.iters + 1),
-        log_config=dict(interval=args.log_interval, hooks=[dict(type='TextLoggerHook', by_epoch=False)]),
+        log_config=dict(interval=args.log_interval,
+                        hooks=[dict(type='TextLoggerHook', by_epoch=False)]),
         dist_params=dict(backend='gloo'), log_level='INFO', load_from=None,
         resume_from=None, workflow=[('train', 1)], cudnn_benchmark=False,
         seed=args.seed, gpu_ids=[0], device='cpu', work_dir=args.work_dir)

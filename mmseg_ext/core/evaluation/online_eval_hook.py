@@ -154,7 +154,10 @@ class OnlineEvalHook(Hook):
             mmcv.imwrite(colour, osp.join(image_dir, f'{i:05d}.png'))
 
     def _evaluate(self, runner, after, visit, domains):
-        if not domains:
+        visit_acc = getattr(runner, 'visit_accuracy', None)
+        key = f'{visit}:{after}'
+        has_stream = visit_acc is not None and key in visit_acc.keys()
+        if not domains and not has_stream:
             return
         row = dict(eval=self.count, after=after, visit=visit,
                    frames=getattr(runner, 'frames_done', runner.iter))
@@ -167,9 +170,7 @@ class OnlineEvalHook(Hook):
             metrics = self.evaluate_dataset(runner.model, self.datasets[d], image_dir)
             for k, v in metrics.items():
                 row[f'{d}.{k}'] = v
-        visit_acc = getattr(runner, 'visit_accuracy', None)
-        key = f'{visit}:{after}'
-        if visit_acc is not None and key in visit_acc.keys():
+        if has_stream:
             for k, v in visit_acc.metrics(key).items():
                 if not k.startswith('IoU.'):
                     row[f'stream.{k}'] = v

@@ -376,7 +376,8 @@ def _pole_shape(color):
 def _light_shape(rng):
     housing = np.array([0.1, 0.1, 0.1], np.float32) + rng.uniform(0, 0.15)
     lit = rng.integers(3)
-    lamp_cols = [np.array(c, np.float32) for c in ((0.9, 0.15, 0.1), (0.95, 0.7, 0.1), (0.2, 0.9, 0.3))]
+    lamp_cols = [np.array(c, np.float32)
+                 for c in ((0.9, 0.15, 0.1), (0.95, 0.7, 0.1), (0.2, 0.9, 0.3))]
 
     def light(a, b):
         out = [(np.ones_like(a, dtype=bool), _T['traffic light'], housing)]
@@ -474,7 +475,8 @@ def _draw_objects(cv, lay):
     lanes = [rx - rw / 2, rx + rw / 2]
     for _ in range(rng.poisson(3.5)):
         z = rng.uniform(6, zmax)
-        add(z, lambda x=lanes[rng.integers(2)] + rng.uniform(-0.4, 0.4), z=z, s=_vehicle(rng, 'car'),
+        add(z, lambda x=lanes[rng.integers(2)] + rng.uniform(-0.4, 0.4), z=z,
+            s=_vehicle(rng, 'car'),
             wd=rng.uniform(1.7, 2.0), hh=rng.uniform(1.4, 1.6): _sprite(cv, x, z, wd, hh, s))
     for _ in range(rng.poisson(2.5)):
         side = rng.choice([-1, 1])
@@ -486,7 +488,8 @@ def _draw_objects(cv, lay):
         if rng.random() < prob:
             z = rng.uniform(10, max(zmax, 12))
             x = rx if kind == 'train' else lanes[rng.integers(2)]
-            add(z, lambda x=x, z=z, s=_vehicle(rng, kind), wd=wd, hh=hh: _sprite(cv, x, z, wd, hh, s))
+            add(z, lambda x=x, z=z, s=_vehicle(rng, kind), wd=wd, hh=hh: _sprite(
+                cv, x, z, wd, hh, s))
     # persons on sidewalks, some crossing
     for _ in range(rng.poisson(5.0)):
         side = rng.choice([-1, 1])
@@ -507,7 +510,8 @@ def _draw_objects(cv, lay):
             add(z, lambda x=x, z=z, k=kind, hh=wheel_h: _sprite(
                 cv, x, z, 0.8, hh, _two_wheeler(rng, k)))
             if ride:
-                add(z - 0.1, lambda x=x, z=z, hh=wheel_h, s=_person_shape(rng, _T['rider']): _sprite(
+                add(z - 0.1, lambda x=x, z=z, hh=wheel_h,
+                    s=_person_shape(rng, _T['rider']): _sprite(
                     cv, x, z - 0.1, 0.55, 1.15, s, y_base=hh - 0.35))
     # parked bicycles on the sidewalk (bicycle without rider)
     for _ in range(rng.poisson(1.0)):
