@@ -6,10 +6,13 @@ same weights on the clear val split and on its rain (and optionally fog)
 renderings, and prints one mIoU row per domain. Generates the data first when
 ``--data-root`` is empty.
 
-Example (about the demo's source budget on 2 CPU cores)::
+Measured (bench/README.md has the table)::
 
-    OMP_NUM_THREADS=2 python bench/proccity_shift.py --data-root data/proccity \\
-        --work-dir work_dirs/bench_shift --iters 2000
+    OMP_NUM_THREADS=1 python bench/proccity_shift.py --data-root work_dirs/issue3/pc2 \\
+        --work-dir work_dirs/issue3/w3 --iters 1500 --lr 6e-4 --warmup 50
+    # evaluate a trained checkpoint again (e.g. on fog):
+    python bench/proccity_shift.py --data-root ... --checkpoint .../latest.pth \\
+        --rates --fog 750 375 150 75
 """
 import argparse
 import os
@@ -29,10 +32,11 @@ def parse_args():
     p.add_argument('--train', type=int, default=400, help='train images to generate')
     p.add_argument('--val', type=int, default=40, help='val images to generate')
     p.add_argument('--size', type=int, nargs=2, default=[128, 256])
-    p.add_argument('--iters', type=int, default=2000)
+    p.add_argument('--iters', type=int, default=1500)
     p.add_argument('--batch', type=int, default=4)
-    p.add_argument('--lr', type=float, default=6e-4, help='AdamW lr (head x10)')
-    p.add_argument('--warmup', type=int, default=100)
+    p.add_argument('--lr', type=float, default=6e-4, help='AdamW lr of the encoder')
+    p.add_argument('--head-lr-mult', type=float, default=10.0, help='decode head lr factor')
+    p.add_argument('--warmup', type=int, default=50)
     p.add_argument('--rates', type=float, nargs='*', default=list(RATES))
     p.add_argument('--fog', type=float, nargs='*', default=[])
     p.add_argument('--checkpoint', default=None, help='evaluate this checkpoint, no training')
@@ -97,7 +101,7 @@ def build_cfg(args):
         test_pipeline=test_pipeline,
         optimizer=dict(type='AdamW', lr=args.lr, betas=(0.9, 0.999), weight_decay=0.01,
                        paramwise_cfg=dict(custom_keys=dict(
-                           head=dict(lr_mult=10.0), pos_block=dict(decay_mult=0.0),
+                           head=dict(lr_mult=args.head_lr_mult), pos_block=dict(decay_mult=0.0),
                            norm=dict(decay_mult=0.0)))),
         optimizer_config=dict(),
         lr_config=dict(policy='poly', warmup='linear', warmup_iters=args.warmup,
@@ -164,7 +168,8 @@ def main():
     rows = evaluate(model, cfg, args)
     clear = rows[0][1]
     print(f'\nsource-only SegFormer MiT-B0 from scratch, {args.iters} iters x batch '
-          f'{args.batch}, lr {args.lr:g}, train {train_s / 60:.1f} min')
+          f'{args.batch}, lr {args.lr:g} (head x{args.head_lr_mult:g}), '
+          f'train {train_s / 60:.1f} min')
     print(f'{"domain":>10} {"mIoU":>6} {"aAcc":>6} {"drop":>6}  per-class IoU '
           f'(Cityscapes trainId order)')
     for name, miou, aacc, per_class in rows:

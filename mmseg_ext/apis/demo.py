@@ -178,9 +178,14 @@ def check_goals(summaries, baseline='source_only', adapted='dacs', budgeted='dac
                                                           met=True)
     ham = summaries.get(budgeted)
     if base and ham:
+        # Against the inference-only frames of the same run (same CPU load: the
+        # CPU may be shared) and against the source-only run.
+        ratio = ham['fps'] / ham['inference_fps']
+        goals['hamlet_fps_over_own_inference_fps'] = dict(value=ratio, target='>= 0.5',
+                                                          met=bool(ratio >= 0.5))
         ratio = ham['fps'] / base['inference_fps']
-        goals['hamlet_fps_over_inference_fps'] = dict(value=ratio, target='>= 0.5',
-                                                      met=ratio >= 0.5)
+        goals['hamlet_fps_over_source_only_fps'] = dict(value=ratio, target='>= 0.5',
+                                                        met=bool(ratio >= 0.5))
         if dacs:  # a share of a gain only exists when DACS gains
             full = dacs['rain_mIoU'] - base['rain_mIoU']
             kept = (ham['rain_mIoU'] - base['rain_mIoU']) / full if full > 0 \

@@ -2,7 +2,9 @@
 import os.path as osp
 
 import numpy as np
+from mmcv.utils import print_log
 from mmseg.datasets import DATASETS, CityscapesDataset
+from mmseg.utils import get_root_logger
 from PIL import Image
 
 _VALIDATE = ('full', 'labels', 'exists')
@@ -65,9 +67,13 @@ class CityscapesDomainDataset(CityscapesDataset):
             raise FileNotFoundError(self._error(f'label directory {ann_dir} does not exist'))
         if split is not None and not osp.isfile(split):
             raise FileNotFoundError(self._error(f'split file {split} does not exist'))
-        infos = super().load_annotations(img_dir, img_suffix, ann_dir, seg_map_suffix, split)
-        infos = [info for info in infos
+        scanned = super().load_annotations(img_dir, img_suffix, ann_dir, seg_map_suffix, split)
+        infos = [info for info in scanned
                  if info['filename'].replace('\\', '/').split('/')[0] not in self.exclude_dirs]
+        if len(infos) < len(scanned):
+            print_log(f'{type(self).__name__} {self.name!r}: kept {len(infos)} images, '
+                      f'skipped {len(scanned) - len(infos)} under {list(self.exclude_dirs)}',
+                      logger=get_root_logger())
         if not infos:
             raise FileNotFoundError(self._error(f'no images *{img_suffix} under {img_dir}'))
         self._check(infos, img_dir, ann_dir)

@@ -104,7 +104,6 @@ def _draw_sky(cv, overcast):
 
 # ------------------------------------------------------------------------ ground
 def _draw_ground(cv, lay):
-    rng = cv.rng
     below = cv.v < 0
     z = np.where(below, cv.hc / np.maximum(-cv.v, 1e-6), _FAR)
     z = np.broadcast_to(z, (cv.h, cv.w))
@@ -170,7 +169,7 @@ def _draw_panel(cv, x_world, z0, z1, y0, y1, cls, base, kind, light):
     if not mask.any():
         return
     if kind == 'building':
-        col = _facade_color(cv, base, z, y, True, base_floor(base), 3.0 + 2.0 * base[0])
+        col = _facade_color(cv, base, z, y, True, _floor_height(base), 3.0 + 2.0 * base[0])
     elif kind == 'wall':
         joints = (np.mod(y, 0.6) < 0.05) | (np.mod(z, 2.0) < 0.08)
         col = _textured(base, cv.fine, 0.3) * np.where(joints, 0.75, 1.0)[..., None]
@@ -185,7 +184,7 @@ def _draw_panel(cv, x_world, z0, z1, y0, y1, cls, base, kind, light):
     cv.paint(mask, z, cls, col * light)
 
 
-def base_floor(base):
+def _floor_height(base):
     """Floor height (m) derived from the facade colour, so it varies per building."""
     return 2.8 + 0.8 * float(base[1])
 
@@ -254,7 +253,7 @@ def _draw_end(cv, lay):
     mask = np.broadcast_to(y < tops, (cv.h, cv.w)) & (y >= -1)
     base_b = _vary(rng, _BUILDING_RGB[rng.integers(len(_BUILDING_RGB))])
     col_b = _facade_color(cv, base_b, np.broadcast_to(x, (cv.h, cv.w)) + 100.0,
-                          np.broadcast_to(y, (cv.h, cv.w)), True, base_floor(base_b), 3.5)
+                          np.broadcast_to(y, (cv.h, cv.w)), True, _floor_height(base_b), 3.5)
     col_v = _textured(_vary(rng, (85, 120, 50), 0.1), cv.fine, 0.9)
     is_b = np.broadcast_to(kinds[seg], (cv.h, cv.w))
     col = np.where(is_b[..., None], col_b, col_v)

@@ -1,0 +1,37 @@
+"""Render the ProcCity clear set (images, trainId labels, depth) in the Cityscapes layout.
+
+Example::
+
+    python tools/data/proccity.py data/proccity --train 400 --val 40 --size 128 256 --seed 0
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('out_dir', help='output root (created)')
+    parser.add_argument('--train', type=int, default=400, help='train images')
+    parser.add_argument('--val', type=int, default=40, help='val images')
+    parser.add_argument('--size', type=int, nargs=2, default=[128, 256], metavar=('H', 'W'))
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--workers', type=int, default=os.cpu_count() or 1,
+                        help='rendering processes')
+    parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from mmseg_ext.datasets.synth import write_proccity
+    meta = write_proccity(args.out_dir, {'train': args.train, 'val': args.val},
+                          size=tuple(args.size), seed=args.seed, workers=args.workers,
+                          progress=not args.no_progress)
+    print(f'wrote {sum(meta["splits"].values())} ProcCity images to {args.out_dir}')
+
+
+if __name__ == '__main__':
+    main()
