@@ -18,6 +18,7 @@ from mmcv import Config, DictAction  # noqa: E402
 import mmseg_ext  # noqa: E402,F401  (compat fixes, registrations)
 from mmseg_ext.apis.online import is_online_cfg, train_online  # noqa: E402
 from mmseg_ext.apis.train import init_launcher, train_source  # noqa: E402
+from mmseg_ext.datasets import set_data_root  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -52,6 +53,9 @@ def load_config(args):
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+        if 'data_root' in args.cfg_options and cfg.get('data') is not None:
+            # dataset entries copied data_root when the file was parsed
+            set_data_root(cfg.data, args.cfg_options['data_root'])
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif not cfg.get('work_dir'):

@@ -134,6 +134,19 @@ def test_hamlet_uda_checkpoint():
         assert torch.allclose(head(feats), ref, atol=1e-5)
 
 
+def test_project_method_checkpoint_is_not_taken_for_hamlet():
+    """A DACS checkpoint of this project holds model.* / ema_model.* in the project's
+    own layout: auto-detection must not rename its keys the NVlabs way."""
+    src = segmentor()
+    sd = {f'{prefix}.{k}': v for prefix in ('model', 'ema_model', 'ref_model')
+          for k, v in src.state_dict().items()}
+    out, layout = convert_state_dict(dict(state_dict=sd, meta={}))
+    assert layout == 'project'
+    dst = segmentor()
+    assert load_converted(dst, out, strict=True) == ([], [])
+    assert torch.equal(logits(dst), logits(src))
+
+
 @pytest.mark.parametrize('parts,prefixes', [(('encoder',), {'backbone'}),
                                             (('decoder',), {'decode_head'})])
 def test_parts(parts, prefixes):

@@ -62,7 +62,8 @@ class DACS(UDADecorator):
             feature distance on the target image (no class mask). Default: 0.0.
         reference_mode (str): reference model ``'mirror'`` (the student's
             adapters) or ``'pretrained'`` (adapters off). Default: 'mirror'.
-        teacher_mode (str): same choice for the EMA teacher. Default: 'mirror'.
+        teacher_mode (str): same choice for the EMA teacher; a 'pretrained'
+            teacher stays the source model (no EMA update). Default: 'mirror'.
         mix_class_ratio (float): fraction of source classes ClassMix pastes;
             the step kwarg ``mix_ratio`` overrides it. Default: 0.5.
         blur (bool): Gaussian blur in the strong augmentation. Default: True.
@@ -159,6 +160,8 @@ class DACS(UDADecorator):
         self.oracle = oracle
         self.entropy_lambda = entropy_lambda
 
+        # A 'pretrained' teacher is the fixed source model: it is never EMA-updated.
+        self.teacher_mode = teacher_mode
         self.ema_model = None if oracle else make_reference_model(self.model,
                                                                    teacher_mode)
         if self.fdist_lambda > 0 or self.tgt_fdist_lambda > 0:
@@ -201,7 +204,7 @@ class DACS(UDADecorator):
         step = int(self.local_iter)
 
         # Update the EMA teacher (initialised as a copy at step 0).
-        if self.ema_model is not None and step > 0:
+        if self.ema_model is not None and step > 0 and self.teacher_mode == 'mirror':
             ema_update(self.ema_model, model, ema_alpha(step, self.alpha))
 
         # Train on source images.

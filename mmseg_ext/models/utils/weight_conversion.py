@@ -197,6 +197,8 @@ def convert_state_dict(checkpoint, layout='auto', parts=PARTS):
         layout = detect_layout(sd)
     if layout == 'hamlet' and any(k.startswith('model.') for k in sd):
         sd = _split(sd, 'model.')
+        if any(k.startswith('backbone.patch_embeds.') for k in sd):
+            layout = 'project'  # this project's own method checkpoint (DACS, CoTTA...)
     if any(k.startswith('backbone.') for k in sd):
         encoder, head = _split(sd, 'backbone.'), _split(sd, 'decode_head.')
     else:  # encoder-only (ImageNet) checkpoint; NVlabs' classifier 'head.*' dropped

@@ -204,6 +204,9 @@ def test_adapters_train_and_teacher_modes(model_cfg, make_batch):
     changed = {n for n in before if not torch.equal(before[n], after[n])}
     assert any('adapter' in n for n in changed)
     assert all('adapter' in n or n.startswith('decode_head.') for n in changed)
+    # a 'pretrained' teacher is never EMA-updated: it stays the source model
+    for n, p in model.ema_model.named_parameters():
+        assert torch.equal(p, before[n]), n
     # the teacher's adapters are off: its backbone output ignores their weights
     b = make_batch()
     teacher = model.ema_model
