@@ -1,61 +1,11 @@
 """The lists of custom sweeps (read by experiments_custom.py, ``--custom 1``).
 
-Same structure as ``config.py``; edit freely for one-off studies without touching
-the published sweeps. Defaults here are the CPU-sized ProcCity demo setting.
-
-Each entry maps a short name (used in run names) to the ``_base_`` files that
-implement it and the parts of the run name it sets. Edit these lists to change what
-a sweep crosses; ``experiments.py`` decides which ids cross what.
+It starts from the published lists of ``config.py`` and changes only what a
+one-off study needs; edit it freely without touching the published sweeps.
+Defaults here are the CPU-sized ProcCity demo setting.
 """
-# Source -> target streams: dataset _base_ (source first, targets, val sets), the
-# source model the stream starts from, and runner overrides (domain order).
-DATASETS = dict(
-    proccity_storm=dict(
-        bases=['configs/_base_/datasets/proccity_storm.py'],
-        src='proccity', tgt='storm',
-        source_checkpoint='pretrained/proccity_segformer_mit-b0_source.pth'),
-    cs_storm=dict(
-        bases=['configs/_base_/datasets/cityscapes_rain_storm.py'],
-        src='cs', tgt='storm',
-        source_checkpoint='pretrained/segformer_mit-b0_cityscapes.pth'),
-    cs_acdc=dict(
-        bases=['configs/_base_/datasets/cityscapes_acdc.py'],
-        src='cs', tgt='acdc',
-        runner=dict(domain_order=['clear', 'acdc_fog', 'acdc_night', 'acdc_rain',
-                                  'acdc_snow']),
-        source_checkpoint='pretrained/segformer_mit-b0_cityscapes.pth'),
-)
-MODELS = dict(
-    mitb0=dict(bases=['configs/_base_/models/segformer_mit-b0.py'],
-               arch='segformer', backbone='mitb0'),
-    mitb1=dict(bases=['configs/_base_/models/segformer_mit-b1.py'],
-               arch='segformer', backbone='mitb1'),
-    mitb1_adapter=dict(bases=['configs/_base_/models/segformer_mit-b1_adapter-half.py'],
-                       arch='segformer', backbone='mitb1-adapter'),
-    mitb5=dict(bases=['configs/_base_/models/segformer_mit-b5.py'],
-               arch='segformer', backbone='mitb5'),
-)
-# Adaptation methods: uda _base_ and runner overrides (source-only only infers).
-METHODS = dict(
-    source=dict(bases=['configs/_base_/uda/source_only.py'], cpl='nocpl',
-                runner=dict(adapt=False)),
-    tent=dict(bases=['configs/_base_/uda/tent.py'], cpl='nocpl'),
-    dacs=dict(bases=['configs/_base_/uda/dacs.py'], cpl='nocpl'),
-    dacs_cpl=dict(bases=['configs/_base_/uda/dacs_cpl.py'], cpl='cpl'),
-    dacs_tent=dict(bases=['configs/_base_/uda/dacs_tent.py'], cpl='nocpl'),
-    cotta=dict(bases=['configs/_base_/uda/cotta.py'], cpl='nocpl'),
-)
-# The online runner file (one each: mmcv forbids a key in two sibling _base_ files);
-# the name is appended to the method in run names.
-# MAD needs a segmentor that trains from module k (same weights as the plain one).
-_MODULAR = dict(type='ModularEncoderDecoder')
-ONLINE_VARIANTS = dict(
-    full=dict(base='configs/_base_/online/online_runner.py'),
-    budget=dict(base='configs/_base_/online/hamlet_budget.py'),
-    mad=dict(base='configs/_base_/online/mad.py', model=_MODULAR),
-    budget_mad=dict(base='configs/_base_/online/hamlet_budget_mad.py', model=_MODULAR),
-)
-SCHEDULE = ['configs/_base_/schedules/adamw.py']
+from config import DATASETS, METHODS, MODELS, ONLINE_VARIANTS, SCHEDULE  # noqa: F401
+
 SEEDS = [0]
 LEARNING_RATES = [6e-5, 3e-4]
 # Frames per visit of a domain (None: each domain set once).

@@ -22,10 +22,11 @@ import os.path as osp
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmcv.parallel import DataContainer, collate, is_module_wrapper
+from mmcv.parallel import collate, is_module_wrapper
 from mmcv.runner import RUNNERS, BaseRunner, get_dist_info
 from mmcv.runner.checkpoint import weights_to_cpu
 
+from mmseg_ext.core.batch import unwrap_batch
 from mmseg_ext.core.checkpoint import atomic_save, load_checkpoint_file
 from mmseg_ext.core.evaluation import (StreamAccuracy, atomic_np_save,
                                         atomic_write_json)
@@ -51,25 +52,6 @@ def check_domain_order(domain_order, names, what='target datasets'):
     if unknown:
         raise ValueError(f'runner.domain_order names unknown domain(s) {unknown}; '
                          f'the {what} are {sorted(names)}')
-
-
-def unwrap_batch(batch, device):
-    """A collated batch for one device: DataContainers unpacked, tensors moved.
-
-    Args:
-        batch (dict): a batch as :func:`mmcv.parallel.collate` makes it.
-        device (torch.device): where the tensors go.
-    """
-    out = {}
-    for key, value in batch.items():
-        if isinstance(value, DataContainer):
-            value = value.data[0]
-        if isinstance(value, torch.Tensor):
-            value = value.to(device)
-        elif isinstance(value, list) and value and isinstance(value[0], torch.Tensor):
-            value = [v.to(device) for v in value]
-        out[key] = value
-    return out
 
 
 def _loss_value(log_vars):

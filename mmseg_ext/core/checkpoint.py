@@ -5,15 +5,14 @@ checkpoint from the internet may hold tensors, numbers, numpy data and configs,
 nothing that runs code. ``trusted=True`` unpickles everything, for one file the
 user vouches for.
 """
-import os
 import os.path as osp
-import tempfile
 
 import torch
 from mmcv.runner import CheckpointLoader
 from mmcv.runner import load_state_dict as mmcv_load_state_dict
 
 from ..compat import UntrustedCheckpointError, untrusted_message
+from .fileio import atomic_write
 
 __all__ = ['load_checkpoint_file', 'load_checkpoint', 'atomic_save',
            'check_shapes', 'UntrustedCheckpointError']
@@ -93,16 +92,4 @@ def atomic_save(obj, filename):
 
     A crash mid-write leaves the previous file (or none), never half of one.
     """
-    folder = osp.dirname(osp.abspath(filename))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.tmp-', suffix='.pth', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filename)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(lambda f: torch.save(obj, f), filename, binary=True)

@@ -9,36 +9,16 @@ complete file, never half a row. The plot shows mIoU per domain along the stream
 import csv
 import io
 import json
-import os
 import os.path as osp
-import tempfile
 
 import numpy as np
+
+from ..fileio import atomic_write
 
 __all__ = ['atomic_write', 'atomic_write_json', 'atomic_np_save', 'ResultsTable',
            'plot_stream', 'SUMMARY_METRICS']
 
 SUMMARY_METRICS = ('mIoU', 'mAcc', 'aAcc')
-
-
-def atomic_write(data, filename, binary=False):
-    """Writes ``data`` (str, bytes, or a function of the open file) atomically."""
-    folder = osp.dirname(osp.abspath(filename))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.tmp-', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb' if binary else 'w') as f:
-            if callable(data):
-                data(f)
-            else:
-                f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filename)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def atomic_write_json(obj, filename):

@@ -13,11 +13,11 @@ from collections import OrderedDict
 from copy import deepcopy
 
 import torch
-from mmcv.parallel import DataContainer
 from mmseg.core import add_prefix
 from mmseg.models import build_segmentor
 from mmseg.models.segmentors import BaseSegmentor
 
+from ...core.batch import unwrap_batch
 from ..segmentors.custom_encoder_decoder import weighted_decode_losses
 from ..utils.freeze import freeze
 from .ewc import EWCPenalty
@@ -227,15 +227,7 @@ class UDADecorator(BaseSegmentor):
     def _unwrap(self, batch):
         """A collated batch (DataContainers, as a DataLoader gives) for the
         student: containers unpacked, tensors on the student's device."""
-        device = next(self.get_model().parameters()).device
-        out = {}
-        for key, value in batch.items():
-            if isinstance(value, DataContainer):
-                value = value.data[0]
-            if isinstance(value, torch.Tensor):
-                value = value.to(device)
-            out[key] = value
-        return out
+        return unwrap_batch(batch, next(self.get_model().parameters()).device)
 
     def train_step(self, data_batch, optimizer, **step_kwargs):
         """One online adaptation step (zero_grad, losses/backward, step).

@@ -1,0 +1,26 @@
+"""Atomic file writing: a crash leaves the previous complete file, never half of one."""
+import os
+import os.path as osp
+import tempfile
+
+__all__ = ['atomic_write']
+
+
+def atomic_write(data, filename, binary=False):
+    """Writes ``data`` (str, bytes, or a function of the open file) atomically."""
+    folder = osp.dirname(osp.abspath(filename))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix='.tmp-', dir=folder)
+    try:
+        with os.fdopen(fd, 'wb' if binary else 'w') as f:
+            if callable(data):
+                data(f)
+            else:
+                f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filename)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
