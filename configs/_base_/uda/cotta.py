@@ -9,6 +9,9 @@ uda = dict(
     ewc_fisher_batches=8,
     ewc_fisher_file=None,
     log_grad_magnitude=False,
+    # BatchNorm layers of the student in eval mode during steps (source running
+    # statistics, never updated by one-frame online batches).
+    norm_eval=False,
     # ---- CoTTA ----
     # Teacher EMA momentum (no warm-up).
     alpha=0.999,

@@ -16,6 +16,9 @@ uda = dict(
     ewc_fisher_file=None,
     # Log the L2 norm of each loss term's gradient as grad_mag.<term>.
     log_grad_magnitude=False,
+    # BatchNorm layers of the student in eval mode during steps (source running
+    # statistics, never updated by one-frame online batches).
+    norm_eval=False,
     # ---- DACS ----
     # EMA teacher momentum, warmed up as min(1 - 1/(t+1), alpha).
     alpha=0.999,

@@ -9,6 +9,9 @@ uda = dict(
     ewc_fisher_batches=8,
     ewc_fisher_file=None,
     log_grad_magnitude=False,
+    # BatchNorm layers of the student in eval mode during steps (source running
+    # statistics, never updated by one-frame online batches).
+    norm_eval=False,
     # ---- TENT ----
     # Batch-norm layers normalise with the target batch's statistics.
     use_batch_stats=True,

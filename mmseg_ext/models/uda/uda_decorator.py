@@ -62,6 +62,10 @@ class UDADecorator(BaseSegmentor):
         log_grad_magnitude (bool): log the L2 norm of each loss term's gradient on
             the student's trainable parameters as ``grad_mag.<term>``.
             Default: False.
+        norm_eval (bool): keep the student's BatchNorm layers in eval mode during
+            adaptation steps: normalise with the source running statistics and
+            leave them unchanged (online batches of one frame make batch
+            statistics noisy and drag the running ones). Default: False.
         init_cfg (dict | None): mmcv init config. Default: None.
     """
 
@@ -76,6 +80,7 @@ class UDADecorator(BaseSegmentor):
                  ewc_fisher_batches=8,
                  ewc_fisher_file=None,
                  log_grad_magnitude=False,
+                 norm_eval=False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if not isinstance(model, dict) or 'type' not in model:
@@ -96,6 +101,7 @@ class UDADecorator(BaseSegmentor):
             raise ValueError(f'{type(self).__name__}: trainable_keys '
                              f'{list(trainable_keys)} given without freeze_backbone=True')
         self.log_grad_magnitude = log_grad_magnitude
+        self.norm_eval = norm_eval
         self._grad_before = None  # gradients after the previous loss term
         self._fwd_args = set(inspect.signature(self.model.forward_train).parameters)
         self.register_buffer('local_iter', torch.zeros((), dtype=torch.long))
@@ -260,6 +266,10 @@ class UDADecorator(BaseSegmentor):
                     f'first step or point ewc_fisher_file to an existing cache '
                     f'(got {self.ewc.cache_file!r})')
         self.train()
+        if self.norm_eval:
+            for module in self.get_model().modules():
+                if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                    module.eval()
         optimizer.zero_grad()
         log_vars = OrderedDict()
         self._grad_before = None

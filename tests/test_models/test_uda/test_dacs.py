@@ -216,3 +216,16 @@ def test_adapters_train_and_teacher_modes(model_cfg, make_batch):
             if 'adapter' in n:
                 p.add_(1.0)
         assert torch.equal(out, teacher.extract_feat(b['target_img'])[-1])
+
+
+@pytest.mark.parametrize('norm_eval', [True, False])
+def test_norm_eval_keeps_source_batchnorm_statistics(model_cfg, make_batch, norm_eval):
+    model = build(model_cfg, norm_eval=norm_eval)
+    bns = {n: m for n, m in model.model.named_modules()
+           if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)}
+    assert bns, 'the fixture segmentor has BatchNorm layers'
+    before = {n: m.running_mean.clone() for n, m in bns.items()}
+    model.train_step(make_batch(seed=0), optimizer(model))
+    same = [torch.equal(before[n], m.running_mean) for n, m in bns.items()]
+    assert all(same) if norm_eval else not any(same)
+    assert model.model.training  # the rest of the student trains as usual
