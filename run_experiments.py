@@ -46,6 +46,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.launcher == 'slurm' and args.gpus > 1:
+        raise ValueError(f'--gpus {args.gpus}: an online run streams in one process '
+                         f'(tools/train.py refuses a multi-process launcher for it); '
+                         f'use --gpus 1')
     if args.config:
         return train_configs([args.config], overwrite=args.overwrite)
     module = importlib.import_module('experiments_custom' if args.custom else 'experiments')

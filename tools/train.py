@@ -74,6 +74,10 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
     if is_online_cfg(cfg):
+        if args.launcher != 'none':
+            raise ValueError(f'{args.config} is an online run (runner {cfg.runner.type}): '
+                             f'the stream is single-process; use --launcher none '
+                             f'(got --launcher {args.launcher})')
         if args.seed is not None:
             cfg.seed = args.seed
         cfg.deterministic = args.deterministic or cfg.get('deterministic', False)

@@ -25,6 +25,8 @@ import optuna
 import sqlalchemy.exc
 from mmcv.utils import Config
 
+from ..core.fileio import atomic_write
+
 PARAM_TYPES = ('float', 'int', 'categorical')
 DIRECTIONS = ('maximize', 'minimize')
 SAMPLERS = {
@@ -342,8 +344,7 @@ def report_search(study, cfg, out_dir=None):
     plot = plot_study(study, metrics, osp.join(out_dir, 'pareto.png'))
     summary = dict(study_name=study.study_name, metrics=metrics,
                    n_trials=len(complete), best=rows, plot=plot)
-    with open(osp.join(out_dir, 'best.json'), 'w') as f:
-        json.dump(summary, f, indent=2)
+    atomic_write(json.dumps(summary, indent=2), osp.join(out_dir, 'best.json'))
     title = 'Pareto front' if len(metrics) > 1 else 'best trial'
     print(f'{title} of study {study.study_name!r} ({len(complete)} trials):')
     print(table)

@@ -20,6 +20,8 @@ import uuid
 
 from mmcv.utils import Config, get_git_hash
 
+from ..core.fileio import atomic_write
+
 __all__ = ['REPO_ROOT', 'resolve_config', 'run_name', 'generate_runs',
            'train_config', 'train_configs', 'report_runs', 'NAME_RE']
 
@@ -117,8 +119,7 @@ def generate_runs(exp_cfgs, exp, out_root=None, work_root='work_dirs', custom=Fa
         cfg.work_dir = osp.join(work_root, str(exp), name)
         cfg_file = osp.join(out_root, str(exp), f'{name}.json')
         os.makedirs(osp.dirname(cfg_file), exist_ok=True)
-        with open(cfg_file, 'w') as f:
-            json.dump(cfg._cfg_dict.to_dict(), f, indent=1, default=str)
+        atomic_write(json.dumps(cfg._cfg_dict.to_dict(), indent=1, default=str), cfg_file)
         runs.append(dict(name=name, cfg_file=cfg_file, work_dir=cfg.work_dir))
     return runs
 

@@ -19,6 +19,8 @@ from functools import partial
 
 import numpy as np
 
+from ..core.fileio import atomic_write
+
 __all__ = [
     'STATS_FILE', 'SAMPLES_FILE', 'label_class_counts', 'compute_class_stats',
     'samples_with_class', 'write_class_stats', 'load_class_stats', 'rcs_class_probs',
@@ -98,10 +100,8 @@ def samples_with_class(stats):
 def write_class_stats(out_dir, stats):
     """Writes ``sample_class_stats.json`` and ``samples_with_class.json`` to ``out_dir``."""
     os.makedirs(out_dir, exist_ok=True)
-    with open(osp.join(out_dir, STATS_FILE), 'w') as f:
-        json.dump(stats, f)
-    with open(osp.join(out_dir, SAMPLES_FILE), 'w') as f:
-        json.dump(samples_with_class(stats), f)
+    atomic_write(json.dumps(stats), osp.join(out_dir, STATS_FILE))
+    atomic_write(json.dumps(samples_with_class(stats)), osp.join(out_dir, SAMPLES_FILE))
 
 
 def load_class_stats(stats_dir):

@@ -91,6 +91,9 @@ def test_cli_dry_run_writes_configs_and_records_custom(tmp_path, monkeypatch):
         assert json.load(f)['custom'] is True
     with pytest.raises(SystemExit):
         run_experiments.main(['--exp', '1', '--config', 'x.py'])
+    with pytest.raises(ValueError, match='--gpus 2: an online run streams in one process'):
+        run_experiments.main(['--exp', '1', '--launcher', 'slurm', '--partition', 'gpu',
+                              '--gpus', '2', '--time', '1:00:00'])
 
 
 def test_report_runs_compares_finished_runs_only(tmp_path):

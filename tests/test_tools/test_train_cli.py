@@ -2,6 +2,8 @@
 import importlib.util
 import os.path as osp
 
+import pytest
+
 
 def _tool(repo_root):
     spec = importlib.util.spec_from_file_location('train_tool',
@@ -33,3 +35,10 @@ def test_data_root_override_reaches_nested_datasets(repo_root):
     assert len(roots) >= 12  # source + 6 target domains + 6 val domains (+ wrappers)
     assert set(roots) == {'/elsewhere/pc'}
     assert cfg.work_dir == osp.join('work_dirs', 'proccity_storm_mit-b0_dacs')
+
+
+def test_online_run_refuses_a_multi_process_launcher(repo_root):
+    tool = _tool(repo_root)
+    cfg_file = osp.join(repo_root, 'configs', 'online', 'proccity_storm_mit-b0_dacs.py')
+    with pytest.raises(ValueError, match=r'online run \(runner OnlineRunner\).*--launcher slurm'):
+        tool.main([cfg_file, '--launcher', 'slurm'])

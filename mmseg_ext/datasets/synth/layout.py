@@ -25,6 +25,8 @@ from functools import partial
 
 import numpy as np
 
+from ...core.fileio import atomic_write
+
 __all__ = [
     'CITIES', 'DEPTH_SCALE', 'DEPTH_SKY', 'save_depth', 'load_depth', 'write_proccity',
     'write_weather', 'rain_dir', 'foggy_name',
@@ -132,8 +134,7 @@ def write_proccity(out_dir, splits, size=(128, 256), seed=0, workers=2, progress
                            dtype='uint16', sky=DEPTH_SKY),
                 class_pixels={str(c): int(total[c]) for c in range(256) if total[c]})
     os.makedirs(out_dir, exist_ok=True)
-    with open(osp.join(out_dir, 'proccity.json'), 'w') as f:
-        json.dump(meta, f, indent=1)
+    atomic_write(json.dumps(meta, indent=1), osp.join(out_dir, 'proccity.json'))
     if splits.get('train'):
         # rare-class sampling statistics of the source split (DAFormer format)
         from ..rare_class_sampling import compute_class_stats, write_class_stats

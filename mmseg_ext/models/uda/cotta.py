@@ -102,9 +102,12 @@ class CoTTA(UDADecorator):
         teacher's augmentation average."""
         step = int(self.local_iter)
         cache = self._deployed_cache
-        if cache is not None and cache[0] is img and cache[1] == img._version \
-                and cache[2] == step:
-            return cache[3]
+        # Same frame, same step: reuse. Compared by content, since the runner's
+        # copy for online_inference and the one scattered into train_step are
+        # different tensors on a GPU.
+        if cache is not None and cache[1] == step and cache[0].shape == img.shape \
+                and cache[0].device == img.device and torch.equal(cache[0], img):
+            return cache[2]
         if step == 0:
             self.init_snapshots()
         anchor_conf = torch.softmax(self.anchor_model.encode_decode(img, img_metas),
@@ -112,7 +115,7 @@ class CoTTA(UDADecorator):
         plain = torch.softmax(self.ema_model.encode_decode(img, img_metas), dim=1)
         averaged = self.teacher_aug_probs(img, img_metas)
         probs = torch.where(anchor_conf >= self.anchor_threshold, plain, averaged)
-        self._deployed_cache = (img, img._version, step, probs)
+        self._deployed_cache = (img.detach().clone(), step, probs)
         return probs
 
     def adapt(self, data_batch, log_vars, train_from_module=None, **step_kwargs):
