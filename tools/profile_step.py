@@ -22,10 +22,11 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 os.environ.setdefault('CUDA_LAUNCH_BLOCKING', '1')
 
-from mmcv import Config, DictAction  # noqa: E402
+from mmcv import DictAction  # noqa: E402
 from mmcv.utils import get_logger  # noqa: E402
 
 import mmseg_ext  # noqa: E402,F401  (compat fixes, registrations)
+from mmseg_ext.apis.config import load_config  # noqa: E402
 from mmseg_ext.apis.profile import format_profiles, profile_config  # noqa: E402
 
 
@@ -54,9 +55,7 @@ def main(argv=None):
         raise ValueError(f'--names gives {len(names)} names for {len(args.configs)} configs')
     profiles = []
     for cfg_file, name in zip(args.configs, names):
-        cfg = Config.fromfile(cfg_file)
-        if args.cfg_options:
-            cfg.merge_from_dict(args.cfg_options)
+        cfg = load_config(cfg_file, args.cfg_options)
         profiles.append(profile_config(cfg, args.steps, args.warmup, args.domain,
                                        args.device, name=name, progress=True))
     print(format_profiles(profiles))

@@ -11,9 +11,10 @@ study. At the end prints the best trial(s) and writes ``pareto.png`` and
 """
 import argparse
 
-from mmcv import Config, DictAction
+from mmcv import DictAction
 
 import mmseg_ext  # noqa: F401  (registers the project's components)
+from mmseg_ext.apis.config import load_config
 from mmseg_ext.apis.search import load_study, report_search, run_search
 
 
@@ -35,9 +36,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     if args.report_only:
         study = load_study(cfg, storage=args.storage, study_name=args.study_name)
     else:

@@ -13,12 +13,12 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmcv import Config, DictAction  # noqa: E402
+from mmcv import DictAction  # noqa: E402
 
 import mmseg_ext  # noqa: E402,F401  (compat fixes, registrations)
+from mmseg_ext.apis.config import load_config as read_config  # noqa: E402
 from mmseg_ext.apis.online import is_online_cfg, train_online  # noqa: E402
 from mmseg_ext.apis.train import init_launcher, train_source  # noqa: E402
-from mmseg_ext.datasets import set_data_root  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -50,12 +50,7 @@ def parse_args(argv=None):
 
 def load_config(args):
     """The config with the command-line overrides applied."""
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-        if 'data_root' in args.cfg_options and cfg.get('data') is not None:
-            # dataset entries copied data_root when the file was parsed
-            set_data_root(cfg.data, args.cfg_options['data_root'])
+    cfg = read_config(args.config, args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif not cfg.get('work_dir'):
