@@ -302,8 +302,9 @@ class OnlineRunner(BaseRunner):
             out = self.method.online_inference(target['img'], target['img_metas'])
         pred = out['pred']
         if 'gt_semantic_seg' in target:
-            self.stream_accuracy.update(name, pred, target['gt_semantic_seg'])
-            self.visit_accuracy.update(f'{visit}:{name}', pred, target['gt_semantic_seg'])
+            areas = self.stream_accuracy.frame_areas(pred, target['gt_semantic_seg'], name)
+            self.stream_accuracy.add(name, areas)
+            self.visit_accuracy.add(f'{visit}:{name}', areas)
         extra = {}
         if self.detector is not None:
             if self.detector.signal == 'entropy':

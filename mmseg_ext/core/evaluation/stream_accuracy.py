@@ -67,6 +67,11 @@ class StreamAccuracy:
             pred (Tensor): LongTensor [N, H, W].
             label (Tensor): [N, 1, H, W] or [N, H, W] labels, same H, W.
         """
+        self.add(key, self.frame_areas(pred, label, key))
+
+    def frame_areas(self, pred, label, key=''):
+        """list[Tensor]: the four areas of a batch, summed over its frames (to
+        :meth:`add` to several keys without counting twice)."""
         pred = pred.detach().cpu()
         label = label.detach().cpu()
         if label.dim() == 4:
@@ -75,14 +80,20 @@ class StreamAccuracy:
             raise ValueError(f'stream accuracy for {key!r}: prediction shape '
                              f'{tuple(pred.shape)} differs from label shape '
                              f'{tuple(label.shape)}')
-        total = self.areas.get(key)
+        total = None
         for p, l in zip(pred, label):
             a = intersect_and_union(p.numpy(), l.numpy(), self.num_classes,
                                     self.ignore_index,
                                     label_map=dict(), reduce_zero_label=False)
             a = [x.double() for x in a]
             total = a if total is None else [t + x for t, x in zip(total, a)]
-        self.areas[key] = total
+        return total
+
+    def add(self, key, areas):
+        """Adds areas from :meth:`frame_areas` to domain ``key``."""
+        total = self.areas.get(key)
+        self.areas[key] = (list(areas) if total is None
+                           else [t + x for t, x in zip(total, areas)])
 
     def keys(self):
         """list[str]: the domains seen so far."""
