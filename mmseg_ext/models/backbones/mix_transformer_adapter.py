@@ -18,6 +18,7 @@ initialised so that the pretrained function is unchanged at step 0:
 import copy
 import functools
 
+import torch
 import torch.nn as nn
 from mmseg.models.builder import BACKBONES
 
@@ -271,8 +272,16 @@ class MixTransformerAdapter(MixTransformer):
         out = tokens.transpose(1, 2).reshape(tokens.shape[0], -1, *hw_shape)
         return tokens, out.contiguous()
 
-    def forward(self, x, num_modules=None):
+    def forward(self, x, num_modules=None, train_from_module=1):
         """Runs stages ``1..num_modules`` (all when None).
+
+        Args:
+            x (Tensor): images ``(B, C, H, W)``.
+            num_modules (int, optional): last module (1-based stage) to run.
+                Default: None.
+            train_from_module (int): first stage that records autograd (HAMLET's
+                modular training, as in :class:`MixTransformer`); the spatial
+                prior and prompts feed the stages that do. Default: 1.
 
         Returns:
             list[Tensor]: the outputs of the stages in ``out_indices`` that ran,
@@ -287,8 +296,10 @@ class MixTransformerAdapter(MixTransformer):
         context = self._context(x)
         x = context['img']
         outs = []
+        grad = torch.is_grad_enabled()
         for i in range(num_modules):
-            _, x = self.forward_stage(i, x, context)
+            with torch.set_grad_enabled(grad and i + 1 >= train_from_module):
+                _, x = self.forward_stage(i, x, context)
             if i in self.out_indices:
                 outs.append(x)
         if self.out_stem:

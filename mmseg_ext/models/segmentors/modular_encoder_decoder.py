@@ -1,7 +1,6 @@
 """Encoder-decoder cut into modules: HAMLET's modular training and early exits."""
 import inspect
 
-import torch
 from mmseg.models.builder import SEGMENTORS
 from mmseg.ops import resize
 
@@ -37,11 +36,7 @@ class ModularEncoderDecoder(CustomEncoderDecoder):
 
     def __init__(self, decode_module=None, **kwargs):
         super().__init__(**kwargs)
-        for attr in ('forward_stage', 'num_stages', 'out_indices'):
-            if not hasattr(self.backbone, attr):
-                raise TypeError(f'ModularEncoderDecoder: backbone '
-                                f'{type(self.backbone).__name__} has no {attr!r}; it '
-                                f'needs a stage-wise backbone such as MixTransformer')
+        self.check_backbone(self.backbone)
         self.num_modules = self.backbone.num_stages
         self.decode_module = self._check_module(
             self.num_modules if decode_module is None else decode_module, 'decode_module')
@@ -63,6 +58,19 @@ class ModularEncoderDecoder(CustomEncoderDecoder):
                              f'in exit_modules')
         return dict(module=module)
 
+    @staticmethod
+    def check_backbone(backbone):
+        """Raises unless ``backbone`` runs stage-wise and takes the module cut."""
+        for attr in ('forward_stage', 'num_stages', 'out_indices'):
+            if not hasattr(backbone, attr):
+                raise TypeError(f'ModularEncoderDecoder: backbone '
+                                f'{type(backbone).__name__} has no {attr!r}; it '
+                                f'needs a stage-wise backbone such as MixTransformer')
+        if 'train_from_module' not in inspect.signature(backbone.forward).parameters:
+            raise TypeError(f'ModularEncoderDecoder: {type(backbone).__name__}.forward '
+                            f'takes no train_from_module (modular training runs the '
+                            f'modules before it without autograd)')
+
     def extract_feat(self, img, module=None, train_from_module=1):
         """Stage outputs of modules ``1..module``.
 
@@ -70,26 +78,12 @@ class ModularEncoderDecoder(CustomEncoderDecoder):
             img (Tensor): images.
             module (int, optional): last module to run; None is ``decode_module``.
                 Default: None.
-            train_from_module (int): first module that records gradients; from 2
-                on it is passed to ``backbone.forward`` when that takes it (which
-                then runs the modules before it without autograd), else the
-                stages run one by one through ``backbone.forward_stage``.
-                Default: 1.
+            train_from_module (int): first module that records gradients, passed
+                to ``backbone.forward`` (which runs the modules before it without
+                autograd). Default: 1.
         """
         module = self.decode_module if module is None else module
-        if train_from_module <= 1:
-            outs = self.backbone(img, num_modules=module)
-        elif 'train_from_module' in inspect.signature(self.backbone.forward).parameters:
-            outs = self.backbone(img, num_modules=module,
-                                 train_from_module=train_from_module)
-        else:  # a forward without the cut: run the stages one by one here
-            outs, x = [], img
-            for i in range(module):
-                with torch.set_grad_enabled(torch.is_grad_enabled() and
-                                            i + 1 >= train_from_module):
-                    _, x = self.backbone.forward_stage(i, x)
-                if i in self.backbone.out_indices:
-                    outs.append(x)
+        outs = self.backbone(img, num_modules=module, train_from_module=train_from_module)
         if self.with_neck:
             outs = self.neck(outs)
         return outs

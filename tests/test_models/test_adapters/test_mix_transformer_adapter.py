@@ -192,6 +192,29 @@ def test_modular_training_with_adapters(tiny_cfg):
     assert len(with_grad) == 2 * 4  # two blocks, down/up weight and bias
 
 
+@pytest.mark.parametrize('variant', ['vitadapter', 'evp', 'cvp'])
+def test_modular_training_with_image_context(tiny_cfg, variant):
+    """Injectors and prompts take the image's context (spatial prior, prompt
+    features): the module cut runs through the backbone's own forward, so stages
+    1-2 get no gradient and the run from module 3 trains what feeds stages 3-4."""
+    torch.manual_seed(0)
+    cfg = tiny_cfg(variant)
+    cfg.type = 'ModularEncoderDecoder'
+    if cfg.decode_head.type == 'SegformerSkipHead':  # decodes the stem output too:
+        cfg.decode_head = tiny_cfg().decode_head  # use the plain head for the cut
+        cfg.backbone.out_stem = False
+        cfg.pop('auxiliary_head', None)
+    model = build_segmentor(cfg)
+    model.init_weights()
+    img, metas, gt = batch()
+    model.forward_train(img, metas, gt, train_from_module=3)['decode.loss_ce'].backward()
+    with_grad = [n for n, p in model.backbone.named_parameters() if p.grad is not None]
+    assert with_grad, 'the trainable parts of stages 3-4 learn'
+    assert all(p.grad is None for n, p in model.backbone.named_parameters()
+               if n.startswith(('blocks.0.', 'blocks.1.', 'patch_embeds.0.',
+                                'patch_embeds.1.')))
+
+
 @pytest.mark.parametrize('prompt', ['evp', 'cvp'])
 def test_switching_peft_off_gives_the_plain_backbone(prompt):
     torch.manual_seed(0)
