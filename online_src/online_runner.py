@@ -28,6 +28,7 @@ from mmcv.runner.checkpoint import weights_to_cpu
 
 from mmseg_ext.core.batch import unwrap_batch
 from mmseg_ext.core.checkpoint import atomic_save, load_checkpoint_file
+from mmseg_ext.core.fileio import atomic_copy
 from mmseg_ext.core.evaluation import (StreamAccuracy, atomic_np_save,
                                         atomic_write_json)
 from .adaptive_schedule import AdaptiveSchedule
@@ -438,8 +439,8 @@ class OnlineRunner(BaseRunner):
             checkpoint['optimizer'] = self.optimizer.state_dict()
         filename = osp.join(out_dir, filename_tmpl.format(self.frames_done))
         atomic_save(checkpoint, filename)
-        if create_symlink:
-            atomic_save(checkpoint, osp.join(out_dir, 'latest.pth'))
+        if create_symlink:  # the same bytes, not serialised a second time
+            atomic_copy(filename, osp.join(out_dir, 'latest.pth'))
         return filename
 
     def resume(self, checkpoint, resume_optimizer=True, map_location='cpu',

@@ -117,3 +117,12 @@ def test_load_checkpoint_refuses_another_model_size(tmp_path):
     torch.save({'state_dict': torch.nn.Linear(256, 19).state_dict()}, path)
     with pytest.raises(ValueError, match=r'another model size.*\n  weight: checkpoint \(19, 256\), model \(19, 768\)'):
         load_checkpoint(torch.nn.Linear(768, 19), path)
+
+
+def test_atomic_copy_gives_the_same_bytes(tmp_path):
+    from mmseg_ext.core.fileio import atomic_copy
+    src = tmp_path / 'iter_4.pth'
+    atomic_save({'x': torch.arange(5)}, str(src))
+    atomic_copy(str(src), str(tmp_path / 'latest.pth'))
+    assert (tmp_path / 'latest.pth').read_bytes() == src.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_4.pth', 'latest.pth']

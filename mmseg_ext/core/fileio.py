@@ -1,9 +1,10 @@
 """Atomic file writing: a crash leaves the previous complete file, never half of one."""
 import os
 import os.path as osp
+import shutil
 import tempfile
 
-__all__ = ['atomic_write']
+__all__ = ['atomic_write', 'atomic_copy']
 
 
 def atomic_write(data, filename, binary=False):
@@ -24,3 +25,9 @@ def atomic_write(data, filename, binary=False):
         if osp.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def atomic_copy(src, dst):
+    """Copies the file ``src`` to ``dst`` atomically (bytes, no re-serialising)."""
+    with open(src, 'rb') as f_src:
+        atomic_write(lambda f: shutil.copyfileobj(f_src, f), dst, binary=True)
