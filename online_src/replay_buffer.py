@@ -35,6 +35,11 @@ def index_batches(indices, batch_size):
 class SourceStream:
     """Endless seeded stream of collated source batches.
 
+    Pass ``epoch`` visits the dataset in the order ``torch.randperm(n)`` of a
+    generator seeded with ``seed * 100003 + epoch`` (``range(n)`` without
+    ``shuffle``), split into batches of ``batch_size``; the last ``n % batch_size``
+    indices of the pass are dropped. The order is built once per pass.
+
     Args:
         dataset (Dataset): the source dataset (train pipeline).
         batch_size (int): samples per batch. Default: 1.
@@ -53,8 +58,10 @@ class SourceStream:
         self.epoch = 0
         self.position = 0
         self.drawn = 0
+        self._batches = (None, None)  # (epoch, dataset length) -> its batches
 
     def _order(self):
+        """list[list[int]]: the batches of pass ``self.epoch``."""
         n = len(self.dataset)
         if not self.shuffle:
             order = list(range(n))
@@ -63,13 +70,20 @@ class SourceStream:
             order = torch.randperm(n, generator=g).tolist()
         return index_batches(order[:n - n % self.batch_size], self.batch_size)
 
+    def _epoch_batches(self):
+        """:meth:`_order`, built when the pass (or the dataset's length) changes."""
+        key = (self.epoch, len(self.dataset))
+        if self._batches[0] != key:
+            self._batches = (key, self._order())
+        return self._batches[1]
+
     def next(self):
         """dict: the next collated batch (DataContainers, as a DataLoader gives)."""
-        batches = self._order()
+        batches = self._epoch_batches()
         if self.position >= len(batches):
             self.epoch += 1
             self.position = 0
-            batches = self._order()
+            batches = self._epoch_batches()
         idx = batches[self.position]
         self.position += 1
         self.drawn += 1

@@ -3,10 +3,10 @@
 :func:`train_online` is what ``tools/train.py`` calls for a config whose runner is
 the :class:`~online_src.OnlineRunner`: it checks the config (before anything
 heavy is built), builds the datasets (source first), the adaptation method
-around its segmentor (``build_train_model``), the optimizer, the runner and its
-hooks, loads the source model or resumes a run, and streams. :func:`run_online`
-does the same and returns the run's summary metrics (the hyper-parameter search's
-objective).
+around its segmentor and its optimizer (:func:`build_online_model`, shared with
+the step profiler), the runner and its hooks, resumes a run if asked, and
+streams. :func:`run_online` does the same and returns the run's summary metrics
+(the hyper-parameter search's objective).
 """
 import hashlib
 import json
@@ -29,8 +29,8 @@ from ..core.evaluation import OnlineEvalHook, summarize_run
 from ..core.log_backends import resolve_log_config
 from ..models import build_train_model
 
-__all__ = ['train_online', 'run_online', 'check_online_cfg', 'config_hash',
-           'is_online_cfg', 'FINISHED_FILE', 'RUN_FILES']
+__all__ = ['train_online', 'run_online', 'build_online_model', 'check_online_cfg',
+           'config_hash', 'is_online_cfg', 'FINISHED_FILE', 'RUN_FILES']
 
 FINISHED_FILE = 'summary.json'
 RUN_FILES = ('summary.json', 'results.csv', 'results.json', 'fps.npy',
@@ -160,10 +160,55 @@ def _run_logger(log_file, level):
     return logger, handler
 
 
-def _train_online(cfg, work_dir, timestamp, logger, meta, resume_from, device):
-    cfg.dump(osp.join(work_dir, 'config.py'))
+def build_online_model(cfg, device=None, load_from=None, logger=None,
+                       quiet_init=True):
+    """The adaptation method of an online config, ready to step, and its optimizer.
+
+    What :func:`train_online` and the step profiler
+    (:func:`~mmseg_ext.apis.profile.build_step_inputs`) both build: the method
+    around its segmentor (``build_train_model``), its weights initialised,
+    ``load_from`` loaded into the student, the method in mmcv's data-parallel
+    wrapper for ``device``, and ``cfg.optimizer`` over it. Seeds nothing.
+
+    Args:
+        cfg (mmcv.Config): the run config (``model``, ``uda``, ``optimizer``).
+        device (str | None): 'cuda' or 'cpu'; None takes ``cfg.device``, else
+            CUDA when available. Default: None.
+        load_from (str | None): source checkpoint of the student (the config's
+            ``load_from`` unless the run resumes). Default: None.
+        logger (logging.Logger | None): gets the checkpoint's key report and a
+            line naming the loaded model; None prints the key report.
+            Default: None.
+        quiet_init (bool): hide mmcv's per-parameter report of
+            ``init_weights``. Default: True.
+
+    Returns:
+        tuple: ``(model, optimizer)``; ``model.module`` is the method.
+    """
     device = device or cfg.get('device') or ('cuda' if torch.cuda.is_available()
                                               else 'cpu')
+    model = build_train_model(cfg)
+    mmcv_logger = logging.getLogger('mmcv')
+    level = mmcv_logger.level
+    if quiet_init:
+        mmcv_logger.setLevel(logging.WARNING)  # init_weights reports every parameter
+    try:
+        model.init_weights()
+    finally:
+        mmcv_logger.setLevel(level)
+    if load_from:
+        target = model.get_model() if hasattr(model, 'get_model') else model
+        load_checkpoint(target, load_from, trusted=cfg.get('trusted_checkpoint', False),
+                        logger=logger)
+        if logger is not None:
+            logger.info(f'source model loaded from {load_from}')
+    model = build_dp(model, device, device_ids=[0] if device == 'cuda' else None)
+    optimizer = build_optimizer(model, cfg.optimizer)
+    return model, optimizer
+
+
+def _train_online(cfg, work_dir, timestamp, logger, meta, resume_from, device):
+    cfg.dump(osp.join(work_dir, 'config.py'))
     seed = cfg.get('seed', 0)
     set_random_seed(seed, deterministic=cfg.get('deterministic', False))
     meta = dict(meta or {})
@@ -171,21 +216,9 @@ def _train_online(cfg, work_dir, timestamp, logger, meta, resume_from, device):
                 git_hash=_git_hash())
 
     train_sets, val_sets = _build_datasets(cfg)
-    model = build_train_model(cfg)
-    mmcv_logger = logging.getLogger('mmcv')
-    level = mmcv_logger.level
-    mmcv_logger.setLevel(logging.WARNING)  # init_weights reports every parameter
-    try:
-        model.init_weights()
-    finally:
-        mmcv_logger.setLevel(level)
-    if cfg.get('load_from') and resume_from is None:
-        target = model.get_model() if hasattr(model, 'get_model') else model
-        load_checkpoint(target, cfg.load_from, trusted=cfg.get('trusted_checkpoint', False),
-                        logger=logger)
-        logger.info(f'source model loaded from {cfg.load_from}')
-    model = build_dp(model, device, device_ids=[0] if device == 'cuda' else None)
-    optimizer = build_optimizer(model, cfg.optimizer)
+    model, optimizer = build_online_model(
+        cfg, device, load_from=cfg.get('load_from') if resume_from is None else None,
+        logger=logger)
 
     runner_cfg = dict(cfg.runner)
     runner_cfg.setdefault('seed', seed)

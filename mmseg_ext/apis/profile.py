@@ -211,10 +211,14 @@ def profile_steps(model, optimizer, batches, steps=10, warmup=2, step_kwargs=Non
 def build_step_inputs(cfg, domain=None, device=None):
     """Builds what the online runner would: method, optimizer, data batches.
 
+    The method and its optimizer come from
+    :func:`~mmseg_ext.apis.online.build_online_model`, as in
+    :func:`~mmseg_ext.apis.online.train_online`.
+
     Args:
         cfg (mmcv.Config): an online config (``data.train = [source, targets...]``,
             ``uda``, ``model``, ``optimizer``; ``load_from`` is loaded into the
-            student as in :func:`~mmseg_ext.apis.online.train_online`).
+            student).
         domain (str | None): the target domain streamed. Default: None (the
             first of ``runner.domain_order``).
         device (str | None): 'cuda' or 'cpu'. Default: None (CUDA when there).
@@ -224,15 +228,11 @@ def build_step_inputs(cfg, domain=None, device=None):
         iterator of data batches (target frames of ``domain`` paired with
         source batches when the method needs them).
     """
-    import torch
     from mmcv.parallel import collate
-    from mmcv.runner import build_optimizer
     from mmseg.datasets import build_dataset
-    from mmseg.utils import build_dp
 
     from online_src import STORM_ORDER, SourceStream
-    from ..core.checkpoint import load_checkpoint
-    from ..models import build_train_model
+    from .online import build_online_model
 
     train = cfg.data.get('train')
     if not isinstance(train, (list, tuple)) or len(train) < 2:
@@ -243,17 +243,12 @@ def build_step_inputs(cfg, domain=None, device=None):
     if domain not in names:
         raise ValueError(f'profile_step: domain {domain!r} is not one of the target '
                          f'datasets {names}')
-    device = device or cfg.get('device') or ('cuda' if torch.cuda.is_available()
-                                              else 'cpu')
     source = build_dataset(train[0])
     target = build_dataset(train[1 + names.index(domain)])
-    method = build_train_model(cfg)
-    method.init_weights()
-    if cfg.get('load_from'):
-        load_checkpoint(method.get_model() if hasattr(method, 'get_model') else method,
-                        cfg.load_from, trusted=cfg.get('trusted_checkpoint', False))
-    model = build_dp(method, device, device_ids=[0] if device == 'cuda' else None)
-    optimizer = build_optimizer(model, cfg.optimizer)
+    # mmcv's init report stays on, as the profiler always printed it
+    model, optimizer = build_online_model(cfg, device, load_from=cfg.get('load_from'),
+                                          quiet_init=False)
+    method = _method_of(model)
     batch_size = int(cfg.data.get('samples_per_gpu', 1))
     stream = SourceStream(source, batch_size, True, cfg.get('seed', 0))
     needs_source = bool(getattr(method, 'needs_source', True))

@@ -64,6 +64,23 @@ def test_adaptive_schedule_decays_linearly():
         AdaptiveSchedule(mix_ratio_max=0.9)
 
 
+
+def test_adaptive_schedule_warmup_ramps_and_resumes():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = AdaptiveSchedule(warmup_frames=4)
+    first = [sched.apply(opt) for _ in range(2)]
+    resumed = AdaptiveSchedule(warmup_frames=4)
+    resumed.load_state_dict(sched.state_dict())
+    rest = [resumed.apply(opt) for _ in range(3)]
+    assert first + rest == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.0])
+    assert opt.param_groups[0]['lr'] == pytest.approx(0.1)
+    # the warm-up multiplies the adaptive boost
+    boosted = AdaptiveSchedule(lr_policy='adaptive', lr_gain=2.0, warmup_frames=2)
+    boosted.on_change(0.5)
+    assert boosted.apply(opt) == pytest.approx(0.5 * 2.0)
+    with pytest.raises(ValueError, match='warmup_frames must be >= 0'):
+        AdaptiveSchedule(warmup_frames=-1)
+
 def test_replay_buffer_refills_identically(tiny):
     ds = tiny['SourceDataset'](n=5)
     buf = ReplayBuffer(SourceStream(ds, 2, seed=1), size=2, seed=4)

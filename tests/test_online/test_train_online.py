@@ -8,7 +8,8 @@ import pytest
 import torch
 from mmcv.runner import HOOKS, Hook
 
-from mmseg_ext.apis.online import check_online_cfg, config_hash, train_online
+from mmseg_ext.apis.online import (build_online_model, check_online_cfg, config_hash,
+                                    train_online)
 
 
 class CrashAt(Hook):
@@ -106,3 +107,20 @@ def test_bad_input_fails_before_training(tiny, tmp_path):
     fresh = tiny['cfg'](tmp_path / 'fresh', domain_order=['clear'])
     with pytest.raises(ValueError, match='written by another config'):
         train_online(fresh, resume_from=osp.join(other.work_dir, 'iter_1.pth'))
+
+
+def test_build_online_model_loads_the_source_into_the_student(tiny, tmp_path):
+    cfg = tiny['cfg'](tmp_path / 'run')
+    torch.manual_seed(3)
+    source = tiny['TinyMethod']().model.state_dict()
+    torch.save(dict(state_dict={f'module.{k}': v for k, v in source.items()}),
+               str(tmp_path / 'source.pth'))
+    model, optimizer = build_online_model(cfg, 'cpu', load_from=str(tmp_path / 'source.pth'))
+    student = model.module.get_model().state_dict()
+    assert list(student) == list(source)
+    assert all(torch.equal(student[k], source[k]) for k in source)
+    assert [p for g in optimizer.param_groups for p in g['params']] == \
+        list(model.parameters())
+    assert optimizer.defaults['lr'] == 0.05
+    plain, _ = build_online_model(cfg, 'cpu')  # no load_from: the initial weights
+    assert not torch.equal(plain.module.get_model().conv1.weight, source['conv1.weight'])

@@ -30,7 +30,8 @@ runner = dict(
         lr_min_scale=1.0,
         decay_frames=100,  # linear decay of the boost
         mix_ratio=None,  # passed to the method each step; None: the method's default
-        mix_ratio_max=None),  # with 'adaptive': right after a change, decays to mix_ratio
+        mix_ratio_max=None,  # with 'adaptive': right after a change, decays to mix_ratio
+        warmup_frames=0),  # linear lr warm-up over the first adapted frames; 0: none
     # HAMLET modular training (MAD): backward only through modules k..total_modules
     modular_training=False,
     training_policy='mad',  # 'mad' | 'random' | 'fixed'

@@ -4,7 +4,7 @@ from mmseg.ops import resize
 
 from ..builder import UDA
 from ..utils.freeze import make_reference_model
-from .ema import copy_weights, ema_update
+from .ema import copy_weights
 from .uda_decorator import UDADecorator
 
 __all__ = ['CoTTA']
@@ -100,7 +100,7 @@ class CoTTA(UDADecorator):
     def deployed_probs(self, img, img_metas):
         """CoTTA's prediction: teacher where the anchor is confident, else the
         teacher's augmentation average."""
-        step = int(self.local_iter)
+        step = self.steps_done
         cache = self._deployed_cache
         # Same frame, same step: reuse. Compared by content, since the runner's
         # copy for online_inference and the one scattered into train_step are
@@ -132,7 +132,7 @@ class CoTTA(UDADecorator):
     @torch.no_grad()
     def after_step(self):
         """Teacher EMA step, then stochastic restore of the student."""
-        ema_update(self.ema_model, self.model, self.alpha)
+        self.update_teacher(self.ema_model, self.alpha)
         if self.restore_probability <= 0:
             return
         anchor = dict(self.anchor_model.named_parameters())

@@ -6,7 +6,7 @@ from ..utils.dacs_transforms import (downscale_label_ratio, get_class_masks,
                                      get_mean_std, get_pseudo_label, one_mix,
                                      pseudo_label_crop_rows, strong_transform)
 from ..utils.freeze import REFERENCE_MODES, make_reference_model
-from .ema import copy_weights, ema_alpha, ema_update
+from .ema import copy_weights, ema_alpha
 from .uda_decorator import UDADecorator, softmax_entropy
 
 __all__ = ['DACS']
@@ -201,11 +201,11 @@ class DACS(UDADecorator):
         target_img = data_batch['target_img']
         target_img_metas = data_batch['target_img_metas']
         model = self.get_model()
-        step = int(self.local_iter)
+        step = self.steps_done
 
         # Update the EMA teacher (initialised as a copy at step 0).
         if self.ema_model is not None and step > 0 and self.teacher_mode == 'mirror':
-            ema_update(self.ema_model, model, ema_alpha(step, self.alpha))
+            self.update_teacher(self.ema_model, ema_alpha(step, self.alpha))
 
         # Train on source images.
         with_fdist = self.fdist_lambda > 0

@@ -4,6 +4,7 @@ import os.path as osp
 
 import torch
 import torch.nn as nn
+from torch._utils import _flatten_dense_tensors
 
 from ...core.checkpoint import atomic_save
 
@@ -18,7 +19,10 @@ class EWCPenalty(nn.Module):
     gradient of the supervised loss (per sample with the batch size 1 of the
     online source loader). ``F`` and ``theta_src`` are buffers (flat vectors) so
     they resume with the model's ``state_dict``; they are cached in
-    ``cache_file`` to be computed once per source model.
+    ``cache_file`` to be computed once per source model. The regularised
+    parameters of a model are looked up by name once and kept (again after a
+    move of the method, ``.to()``/``.cuda()``); the per-step flattening is one
+    call (``torch.cat`` of their flat views, in C++).
 
     Args:
         named_params (list[tuple[str, Parameter]]): the regularised parameters
@@ -45,17 +49,26 @@ class EWCPenalty(nn.Module):
         self.register_buffer('fisher', torch.zeros(numel, device=device))
         self.register_buffer('theta_src', torch.zeros(numel, device=device))
         self.register_buffer('ready', torch.zeros((), dtype=torch.bool, device=device))
+        self._param_cache = None  # (model, its parameters named by `names`)
 
     def _params(self, model):
-        named = dict(model.named_parameters())
-        missing = [n for n in self.names if n not in named]
-        if missing:
-            raise KeyError(f'EWC: model has no parameter {missing[:3]}')
-        return [named[n] for n in self.names]
+        cache = self._param_cache
+        if cache is None or cache[0] is not model:
+            named = dict(model.named_parameters())
+            missing = [n for n in self.names if n not in named]
+            if missing:
+                raise KeyError(f'EWC: model has no parameter {missing[:3]}')
+            cache = self._param_cache = (model, [named[n] for n in self.names])
+        return cache[1]
+
+    def _apply(self, fn, *args, **kwargs):
+        self._param_cache = None  # a move may replace the parameter objects
+        return super()._apply(fn, *args, **kwargs)
 
     @staticmethod
     def _flat(tensors):
-        return torch.cat([t.reshape(-1) for t in tensors])
+        """``torch.cat([t.reshape(-1) for t in tensors])``, without the Python loop."""
+        return _flatten_dense_tensors(list(tensors))
 
     def estimate(self, model, loss_fn, batches):
         """Estimates ``F`` and stores ``theta_src`` from ``model`` as it is now.

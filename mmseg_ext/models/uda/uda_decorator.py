@@ -20,6 +20,7 @@ from mmseg.models.segmentors import BaseSegmentor
 from ...core.batch import unwrap_batch
 from ..segmentors.custom_encoder_decoder import weighted_decode_losses
 from ..utils.freeze import freeze
+from .ema import ema_tensors, ema_update
 from .ewc import EWCPenalty
 
 __all__ = ['UDADecorator', 'softmax_entropy']
@@ -39,6 +40,10 @@ class UDADecorator(BaseSegmentor):
     :meth:`init_snapshots` (copies of the source model taken at the first step).
     The step itself (``zero_grad`` -> ``adapt`` -> EWC penalty -> ``step``) is
     :meth:`train_step`, the runner's only training call.
+
+    The step count is the ``local_iter`` buffer (saved and resumed with the
+    ``state_dict``) and its host copy :attr:`steps_done`, which the control flow
+    reads, so that no step waits for the device to tell it the count.
 
     Modular training (HAMLET): ``train_step(..., train_from_module=k)`` reaches
     :meth:`seg_losses`, which passes ``k`` on to a segmentor whose
@@ -105,6 +110,8 @@ class UDADecorator(BaseSegmentor):
         self._grad_before = None  # gradients after the previous loss term
         self._fwd_args = set(inspect.signature(self.model.forward_train).parameters)
         self.register_buffer('local_iter', torch.zeros((), dtype=torch.long))
+        self.steps_done = 0  # host copy of local_iter (set again on load)
+        self._ema_cache = None  # (teacher, student, their ema_tensors)
         self.ewc = None
         self.ewc_cfg = dict(lambda_=ewc_lambda, num_batches=ewc_fisher_batches,
                             cache_file=ewc_fisher_file)
@@ -136,6 +143,30 @@ class UDADecorator(BaseSegmentor):
         for m in self.frozen_models():
             m.eval()
         return self
+
+    def update_teacher(self, teacher, alpha):
+        """:func:`~.ema.ema_update` of ``teacher`` from the student.
+
+        The tensor lists are made at the first call and reused; moving the
+        method (``.to()``, ``.cuda()``: new buffer tensors) makes them again.
+
+        Args:
+            teacher (nn.Module): the EMA teacher (a mirror of the student).
+            alpha (float): momentum in [0, 1].
+        """
+        student = self.get_model()
+        cache = self._ema_cache
+        if cache is None or cache[0] is not teacher or cache[1] is not student:
+            cache = self._ema_cache = (teacher, student, ema_tensors(teacher, student))
+        ema_update(teacher, student, alpha, cache[2])
+
+    def _apply(self, fn, *args, **kwargs):
+        self._ema_cache = None  # device/dtype moves replace the buffer tensors
+        return super()._apply(fn, *args, **kwargs)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self.steps_done = int(self.local_iter)  # a resumed step count
 
     # ------------------------------------------------- mmseg segmentor API
     def extract_feat(self, img, **kwargs):
@@ -255,8 +286,7 @@ class UDADecorator(BaseSegmentor):
                             f'torch.optim.Optimizer over the student, got '
                             f'{type(optimizer).__name__}')
         self.check_batch(data_batch)
-        first = int(self.local_iter) == 0
-        if first:
+        if self.steps_done == 0:
             self.init_snapshots()
             if self.ewc is not None and not bool(self.ewc.ready) \
                     and not self.ewc.load_cache(self.get_model()):
@@ -279,7 +309,8 @@ class UDADecorator(BaseSegmentor):
             self.backward(penalty, 'ewc', log_vars)
         optimizer.step()
         self.after_step()
-        self.local_iter += 1
+        self.local_iter += 1  # in place on the device, no sync
+        self.steps_done += 1
         num = data_batch.get('target_img', data_batch.get('img'))
         return dict(log_vars=log_vars, num_samples=len(num))
 

@@ -1,10 +1,14 @@
 """DACS online: EMA teacher, reference model, pseudo-labels, mixing, switches."""
+import copy
+
 import pytest
 import torch
+import torch.nn as nn
 from mmcv import Config
+from mmcv.runner import load_state_dict as mmcv_load_state_dict
 
 from mmseg_ext.models import build_train_model
-from mmseg_ext.models.uda.ema import ema_alpha
+from mmseg_ext.models.uda.ema import ema_alpha, ema_tensors, ema_update
 
 
 def build(model_cfg, seg_type='CustomEncoderDecoder', **uda):
@@ -58,6 +62,89 @@ def test_two_steps_update_student_teacher_by_ema_and_keep_reference(model_cfg,
 
 def test_ema_alpha_warmup():
     assert [ema_alpha(t, 0.99) for t in (1, 3, 99, 1000)] == [0.5, 0.75, 0.99, 0.99]
+
+
+def loop_ema_update(teacher, student, alpha):
+    """The per-tensor loop ema_update replaced (the reference)."""
+    with torch.no_grad():
+        for t, s in zip(teacher.parameters(), student.parameters()):
+            t.mul_(alpha).add_(s.detach(), alpha=1.0 - alpha)
+        for t, s in zip(teacher.buffers(), student.buffers()):
+            if t.is_floating_point():
+                t.copy_(s)
+
+
+def tensors_of(module):
+    return list(module.state_dict().values())
+
+
+@pytest.mark.parametrize('precomputed', [False, True])
+def test_ema_update_equals_the_per_tensor_loop(precomputed):
+    torch.manual_seed(0)
+    student = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Conv2d(4, 2, 1),
+                            nn.Linear(5, 3).double())
+    student[0].bias.requires_grad_(False)  # frozen parameters are averaged too
+    student.train()[:2](torch.randn(2, 3, 7, 7))  # batch-norm statistics move
+    teacher = copy.deepcopy(student)
+    with torch.no_grad():
+        for p in teacher.parameters():
+            p.add_(torch.randn_like(p))
+    teacher[1].num_batches_tracked.fill_(7)  # integer buffers are left alone
+    expected = copy.deepcopy(teacher)
+    tensors = ema_tensors(teacher, student) if precomputed else None
+    for alpha in (0.5, 0.9, 0.999):
+        with torch.no_grad():
+            for p in student.parameters():
+                p.add_(0.1 * torch.randn_like(p))
+        student[:2](torch.randn(2, 3, 7, 7))
+        ema_update(teacher, student, alpha, tensors)
+        loop_ema_update(expected, student, alpha)
+        for got, ref in zip(tensors_of(teacher), tensors_of(expected)):
+            assert got.dtype == ref.dtype and torch.equal(got, ref)
+    assert teacher[3].weight.dtype == torch.float64
+    assert int(teacher[1].num_batches_tracked) == 7
+    assert [len(x) for x in ema_tensors(teacher, student)] == [8, 8, 2, 2]
+
+
+def test_teacher_update_lists_are_made_again_after_a_move(model_cfg, make_batch):
+    model = build(model_cfg, alpha=0.9)
+    model.train_step(make_batch(seed=0), optimizer(model))
+    model.train_step(make_batch(seed=1), optimizer(model))
+    cached = model._ema_cache[2]
+    model.update_teacher(model.ema_model, 0.9)
+    assert model._ema_cache[2] is cached  # made once, reused every step
+    model.to(torch.float64)  # new buffer tensors
+    assert model._ema_cache is None
+    name = 'decode_head.fusion_conv.bn.running_mean'
+    dict(model.model.named_buffers())[name].fill_(3.0)
+    model.update_teacher(model.ema_model, 0.9)
+    teacher_bn = dict(model.ema_model.named_buffers())[name]
+    assert teacher_bn.dtype == torch.float64 and torch.all(teacher_bn == 3.0)
+
+
+def test_step_count_is_a_host_int_and_resumes(model_cfg, make_batch):
+    model = build(model_cfg, alpha=0.99)
+    opt = optimizer(model)
+    for seed in range(3):
+        torch.manual_seed(seed)  # the mixing draws from the global generator
+        model.train_step(make_batch(seed=seed), opt)
+    assert type(model.steps_done) is int and model.steps_done == 3
+    assert model.local_iter.item() == 3  # the checkpointed copy follows
+    state = copy.deepcopy(model.state_dict())
+    for load in (lambda m: m.load_state_dict(state),
+                 lambda m: mmcv_load_state_dict(m, state, strict=True)):
+        fresh = build(model_cfg, alpha=0.99)
+        load(fresh)
+        assert fresh.steps_done == 3 and fresh.local_iter.item() == 3
+    # the resumed step is step 3 (teacher momentum ema_alpha(3)), as uninterrupted
+    fresh_opt = optimizer(fresh)
+    fresh_opt.load_state_dict(copy.deepcopy(opt.state_dict()))  # no shared moments
+    for method, opt_ in ((model, opt), (fresh, fresh_opt)):
+        torch.manual_seed(3)
+        method.train_step(make_batch(seed=3), opt_)
+    assert fresh.steps_done == model.steps_done == 4
+    for (n, a), b in zip(model.state_dict().items(), fresh.state_dict().values()):
+        assert torch.equal(a, b), n
 
 
 def test_freeze_backbone_trains_only_the_head(model_cfg, make_batch):

@@ -79,3 +79,31 @@ def test_before_stream_takes_collated_batches(model_cfg, make_batch):
     wrapped.before_stream([collated])
     assert plain.ewc.fisher.sum() > 0
     assert torch.equal(plain.ewc.fisher, wrapped.ewc.fisher)
+
+
+def test_penalty_and_gradient_equal_the_per_parameter_formula(model_cfg, make_batch):
+    model = build(model_cfg, ewc_lambda=3.0, ewc_fisher_batches=2)
+    model.before_stream([make_batch(seed=s) for s in range(2)])
+    student = model.model
+    params = [p for p in student.parameters() if p.requires_grad]
+    with torch.no_grad():
+        for p in params:
+            p.add_(0.01 * torch.randn_like(p))
+
+    def reference():  # the formula before the parameters were listed once
+        named = dict(student.named_parameters())
+        theta = torch.cat([named[n].reshape(-1) for n in model.ewc.names])
+        return 0.5 * 3.0 * (model.ewc.fisher * (theta - model.ewc.theta_src) ** 2).sum()
+
+    expected = reference()
+    expected_grads = torch.autograd.grad(expected, params)
+    penalty = model.ewc(student)
+    grads = torch.autograd.grad(penalty, params)
+    assert penalty.item() > 0 and torch.equal(penalty, expected)
+    assert all(torch.equal(g, e) for g, e in zip(grads, expected_grads))
+    # the parameters are looked up once, and again after a move of the method
+    assert model.ewc._params(student) is model.ewc._params(student)
+    model.to(torch.float64)
+    assert model.ewc._param_cache is None
+    assert model.ewc(student).dtype == torch.float64
+    assert torch.equal(model.ewc(student), reference())
