@@ -51,3 +51,31 @@ def test_share_of_gain_is_nan_without_a_dacs_gain():
     assert goals['hamlet_share_of_dacs_rain_gain']['value'] != \
         goals['hamlet_share_of_dacs_rain_gain']['value']  # nan
     assert goals['dacs_minus_source_rain_mIoU']['met'] is False
+
+
+def test_source_cache_follows_the_resolved_config(tmp_path):
+    import torch
+    from mmcv.utils import Config
+
+    from mmseg_ext.apis.demo import config_fingerprint, source_is_cached
+    from mmseg_ext.core.checkpoint import atomic_save
+    base = tmp_path / 'base.py'
+    base.write_text("runner = dict(type='IterBasedRunner', max_iters=3000)\n")
+    cfg_file = tmp_path / 'source.py'
+    cfg_file.write_text("_base_ = ['base.py']\noptimizer = dict(lr=6e-4)\n")
+    flat = tmp_path / 'flat.py'  # same keys and values, another layout
+    flat.write_text("optimizer = dict(lr=0.0006)\n"
+                    "runner = dict(max_iters=3000, type='IterBasedRunner')\n")
+    fingerprint = config_fingerprint(Config.fromfile(str(cfg_file)))
+    assert len(fingerprint) == 16
+    assert config_fingerprint(Config.fromfile(str(flat))) == fingerprint
+    ckpt = tmp_path / 'source.pth'
+    source = dict(config=str(cfg_file), checkpoint=str(ckpt))
+    assert not source_is_cached(source)  # no file
+    atomic_save(dict(state_dict={'w': torch.zeros(1)}, meta=dict(iters=3000)), str(ckpt))
+    assert not source_is_cached(source)  # weights from before fingerprints
+    atomic_save(dict(state_dict={'w': torch.zeros(1)},
+                     meta=dict(iters=3000, config_fingerprint=fingerprint)), str(ckpt))
+    assert source_is_cached(source)
+    base.write_text("runner = dict(type='IterBasedRunner', max_iters=1500)\n")
+    assert not source_is_cached(source)  # the recipe changed under the cache
