@@ -11,7 +11,6 @@ Stages (each with a progress bar), driven by a demo config (``configs/online/dem
    and over rainy domains, per domain, stream accuracy per domain, final clear minus
    first clear, adaptation / inference frames per second) and the goals checked.
 """
-import hashlib
 import json
 import logging
 import os
@@ -24,9 +23,10 @@ from mmcv.utils import Config
 
 from ..core.checkpoint import atomic_save, load_checkpoint_file
 from ..core.evaluation import atomic_write, atomic_write_json, compare_runs
+from .online import config_hash
 
 __all__ = ['run_demo', 'prepare_data', 'prepare_source_model', 'run_methods',
-           'check_goals', 'data_is_cached', 'config_fingerprint', 'source_is_cached']
+           'check_goals', 'data_is_cached', 'source_is_cached']
 
 
 def _say(msg):
@@ -88,25 +88,16 @@ def prepare_data(data):
     return True
 
 
-def config_fingerprint(cfg):
-    """str: 16 hex digits of the SHA-256 of a resolved config (keys sorted, as JSON).
-
-    Two config files that resolve to the same keys and values give the same
-    fingerprint, whatever their ``_base_`` layout or formatting.
-    """
-    text = json.dumps(cfg._cfg_dict.to_dict(), sort_keys=True, default=repr)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def source_is_cached(source):
     """bool: ``source.checkpoint`` exists and was trained from ``source.config`` as it
-    resolves now (its ``meta.config_fingerprint``), so a changed source recipe is
-    trained again instead of silently reusing old weights."""
+    resolves now (its ``meta.config_fingerprint``, :func:`.online.config_hash`: keys
+    sorted, where-to-write keys left out), so a changed source recipe is trained
+    again instead of silently reusing old weights."""
     if not osp.isfile(source['checkpoint']):
         return False
     meta = load_checkpoint_file(source['checkpoint']).get('meta') or {}
     return meta.get('config_fingerprint') == \
-        config_fingerprint(Config.fromfile(source['config']))
+        config_hash(Config.fromfile(source['config']))
 
 
 def prepare_source_model(source, work_root):
@@ -130,7 +121,7 @@ def prepare_source_model(source, work_root):
         _say(f'source model: {source["checkpoint"]} was trained from another version '
              f'of {source["config"]}; training again')
     cfg = Config.fromfile(source['config'])
-    fingerprint = config_fingerprint(cfg)
+    fingerprint = config_hash(cfg)
     cfg.work_dir = osp.join(work_root, 'source_training')
     if osp.isdir(cfg.work_dir):
         shutil.rmtree(cfg.work_dir)

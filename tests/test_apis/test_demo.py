@@ -57,7 +57,8 @@ def test_source_cache_follows_the_resolved_config(tmp_path):
     import torch
     from mmcv.utils import Config
 
-    from mmseg_ext.apis.demo import config_fingerprint, source_is_cached
+    from mmseg_ext.apis.demo import source_is_cached
+    from mmseg_ext.apis.online import config_hash
     from mmseg_ext.core.checkpoint import atomic_save
     base = tmp_path / 'base.py'
     base.write_text("runner = dict(type='IterBasedRunner', max_iters=3000)\n")
@@ -66,9 +67,9 @@ def test_source_cache_follows_the_resolved_config(tmp_path):
     flat = tmp_path / 'flat.py'  # same keys and values, another layout
     flat.write_text("optimizer = dict(lr=0.0006)\n"
                     "runner = dict(max_iters=3000, type='IterBasedRunner')\n")
-    fingerprint = config_fingerprint(Config.fromfile(str(cfg_file)))
+    fingerprint = config_hash(Config.fromfile(str(cfg_file)))
     assert len(fingerprint) == 16
-    assert config_fingerprint(Config.fromfile(str(flat))) == fingerprint
+    assert config_hash(Config.fromfile(str(flat))) == fingerprint
     ckpt = tmp_path / 'source.pth'
     source = dict(config=str(cfg_file), checkpoint=str(ckpt))
     assert not source_is_cached(source)  # no file
