@@ -36,9 +36,11 @@ MODELS = dict(
 METHODS = dict(
     source=dict(bases=['configs/_base_/uda/source_only.py'], cpl='nocpl',
                 runner=dict(adapt=False)),
+    adabn=dict(bases=['configs/_base_/uda/adabn.py'], cpl='nocpl'),
     tent=dict(bases=['configs/_base_/uda/tent.py'], cpl='nocpl'),
     dacs=dict(bases=['configs/_base_/uda/dacs.py'], cpl='nocpl'),
     dacs_cpl=dict(bases=['configs/_base_/uda/dacs_cpl.py'], cpl='cpl'),
+    dacs_adabn=dict(bases=['configs/_base_/uda/dacs_adabn.py'], cpl='nocpl'),
     dacs_tent=dict(bases=['configs/_base_/uda/dacs_tent.py'], cpl='nocpl'),
     cotta=dict(bases=['configs/_base_/uda/cotta.py'], cpl='nocpl'),
 )

@@ -6,7 +6,7 @@ configs (:mod:`mmseg_ext.apis.sweep`). The lists crossed come from ``config.py``
 
 | id | compares |
 |----|----------|
-| 1 | methods on the ProcCity storm, MiT-B0: source-only, TENT, DACS, DACS+TENT, CoTTA |
+| 1 | methods on the ProcCity storm, MiT-B0: source-only, AdaBN, TENT, DACS, DACS+AdaBN, DACS+TENT, CoTTA |
 | 2 | HAMLET parts for DACS on the ProcCity storm: full, budget, MAD, budget+MAD |
 | 3 | seeds 0,1,2 of source-only / TENT / DACS on the ProcCity storm |
 | 4 | learning rates of DACS on the ProcCity storm |
@@ -77,8 +77,8 @@ def _cross(lists, **axes):
 
 
 EXPERIMENTS = {
-    1: dict(dataset=['proccity_storm'], method=['source', 'tent', 'dacs', 'dacs_tent',
-                                                 'cotta']),
+    1: dict(dataset=['proccity_storm'], method=['source', 'adabn', 'tent', 'dacs',
+                                                 'dacs_adabn', 'dacs_tent', 'cotta']),
     2: dict(dataset=['proccity_storm'], method=['dacs'],
             variant=['full', 'budget', 'mad', 'budget_mad']),
     3: dict(dataset=['proccity_storm'], method=['source', 'tent', 'dacs'], seed='SEEDS'),

@@ -6,7 +6,7 @@ generated config as ``custom=True``.
 
 | id | compares |
 |----|----------|
-| 100 | the `make demo` trio on ProcCity: source-only, TENT, DACS |
+| 100 | the `make demo` methods on ProcCity: source-only, AdaBN, TENT, published DACS, DACS with stream BatchNorm statistics |
 | 101 | DACS full vs HAMLET budget vs budget+MAD on ProcCity |
 | 102 | DACS learning rates of ``config_custom.LEARNING_RATES`` |
 """
@@ -16,7 +16,8 @@ import experiments
 __all__ = ['generate_experiment_cfgs', 'EXPERIMENTS']
 
 EXPERIMENTS = {
-    100: dict(dataset=['proccity_storm'], method=['source', 'tent', 'dacs']),
+    100: dict(dataset=['proccity_storm'], method=['source', 'adabn', 'tent', 'dacs',
+                                                   'dacs_adabn']),
     101: dict(dataset=['proccity_storm'], method=['dacs'],
               variant=['full', 'budget', 'budget_mad']),
     102: dict(dataset=['proccity_storm'], method=['dacs'], lr='LEARNING_RATES'),

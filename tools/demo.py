@@ -1,5 +1,5 @@
-"""`make demo`: ProcCity data, a MiT-B0 source model, then source-only, TENT, DACS and
-HAMLET-style DACS online over the increasing storm; report in work_dirs/demo/.
+"""`make demo`: ProcCity data, a MiT-B0 source model, then source-only, AdaBN, TENT,
+DACS and HAMLET-style DACS online over the increasing storm; report in work_dirs/demo/.
 
     python tools/demo.py [--config configs/online/demo.py] [--cfg-options k=v ...]
 

@@ -15,6 +15,7 @@ demo = dict(
     # method name -> online config; the report compares them in this order
     runs=dict(
         source_only='configs/online/proccity_storm_mit-b0_source-only.py',
+        adabn='configs/online/proccity_storm_mit-b0_adabn.py',
         tent='configs/online/proccity_storm_mit-b0_tent.py',
         dacs='configs/online/proccity_storm_mit-b0_dacs.py',
         dacs_hamlet='configs/online/proccity_storm_mit-b0_dacs-hamlet.py'))

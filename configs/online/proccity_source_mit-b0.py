@@ -13,10 +13,9 @@ data = dict(samples_per_gpu=4)
 # drop of ~20 points at 200 mm/h): see the README's ProcCity table.
 optimizer = dict(lr=6e-4)
 # 3000 steps of 4 images: ~17 min on 2 free cores (~0.31 s per step at 128x256).
-# Clear val mIoU 64.9 (30 images). The budget sets how much online adaptation can
-# gain: from the 1500-step model (54.3 clear) DACS gained nothing on the demo stream
-# and even the target labels only +2 mIoU on rain, from this one DACS gains several
-# points (docs/experiments.md, "Why the source model decides").
+# Clear val mIoU 64.9 (30 images). The budget matters: from the 1500-step model
+# (54.3 clear) the published DACS gained nothing on the demo stream, from this one
+# it gains several points (docs/experiments.md, "Where the gain comes from").
 lr_config = dict(warmup_iters=50)
 runner = dict(max_iters=3000)
 checkpoint_config = dict(interval=3000, max_keep_ckpts=1)

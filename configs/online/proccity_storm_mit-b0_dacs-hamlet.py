@@ -11,7 +11,7 @@ model = dict(type='ModularEncoderDecoder')
 # detection keep false alarms rare (a 5% threshold fired 20 times in 220 frames;
 # 8% fires ~12 times for the 10 changes). A DACS step costs ~5 inference frames:
 # 3 adapted frames per trigger ran at 0.49 of the run's own inference rate in
-# `make demo`, so 2 are adapted.
+# `make demo`, so 2 are adapted (0.61 with the DACS target-statistics pass).
 runner = dict(
     budget=2,  # adapted frames after each detected change (+ the stream start)
     budget_trigger='detector',

@@ -5,7 +5,7 @@ Stages (each with a progress bar), driven by a demo config (``configs/online/dem
 1. data: render ProcCity clear + rain (25..200 mm/h) unless cached in ``data_root``;
 2. source model: train SegFormer MiT-B0 on clear ProcCity once, cache it in
    ``pretrained/``;
-3. online runs: source-only, TENT, DACS and HAMLET-style budgeted DACS over the
+3. online runs: source-only, AdaBN, TENT, DACS and HAMLET-style budgeted DACS over the
    increasing storm, one work dir each under ``work_root``;
 4. report: ``report.md`` / ``report.json`` (per method: mean mIoU over the stream
    and over rainy domains, per domain, stream accuracy per domain, final clear minus

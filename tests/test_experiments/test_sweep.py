@@ -42,7 +42,14 @@ def test_experiment_ids_expand_to_documented_crosses():
     src = experiments.generate_experiment_cfgs(1)[0]
     assert src['runner']['adapt'] is False
     custom = experiments_custom.generate_experiment_cfgs(100)
-    assert [c['runner']['frames_per_domain'] for c in custom] == [40, 40, 40]
+    assert [c['runner']['frames_per_domain'] for c in custom] == [40] * 5
+    # online AdaBN adapts (its step is the statistics forward); DACS+AdaBN keeps the
+    # source pass out of the statistics
+    adabn, dacs_adabn = (resolve_config(custom[i], REPO) for i in (1, 4))
+    assert adabn['runner']['adapt'] is True and adabn['uda']['type'] == 'SourceOnly'
+    assert adabn['uda']['target_norm_stats'] is True
+    assert (dacs_adabn['uda']['type'], dacs_adabn['uda']['target_norm_stats'],
+            dacs_adabn['uda']['source_norm_stats']) == ('DACS', True, False)
     with pytest.raises(KeyError, match='unknown experiment id 99'):
         experiments.generate_experiment_cfgs(99)
     with pytest.raises(KeyError, match="unknown method 'dann'"):

@@ -19,6 +19,9 @@ uda = dict(
     # BatchNorm layers of the student in eval mode during steps (source running
     # statistics, never updated by one-frame online batches).
     norm_eval=False,
+    # One gradient-free train-mode forward of the student on each target frame so
+    # the BatchNorm running statistics follow the target (AdaBN, run online).
+    target_norm_stats=False,
     # ---- DACS ----
     # EMA teacher momentum, warmed up as min(1 - 1/(t+1), alpha).
     alpha=0.999,
@@ -58,4 +61,7 @@ uda = dict(
     oracle=False,
     # Entropy of the student on the target (DACS+TENT); 0 disables it.
     entropy_lambda=0.0,
+    # The supervised source pass updates the student's BatchNorm running
+    # statistics (False: only the mixed and target passes estimate them).
+    source_norm_stats=True,
 )

@@ -12,6 +12,9 @@ uda = dict(
     # BatchNorm layers of the student in eval mode during steps (source running
     # statistics, never updated by one-frame online batches).
     norm_eval=False,
+    # One gradient-free train-mode forward of the student on each target frame so
+    # the BatchNorm running statistics follow the target (AdaBN, run online).
+    target_norm_stats=False,
     # ---- TENT ----
     # Batch-norm layers normalise with the target batch's statistics.
     use_batch_stats=True,

@@ -1,4 +1,6 @@
 """DACS with DAFormer's refinements, online (HAMLET's setting)."""
+from contextlib import nullcontext
+
 import torch
 
 from ..builder import UDA
@@ -7,7 +9,7 @@ from ..utils.dacs_transforms import (downscale_label_ratio, get_class_masks,
                                      pseudo_label_crop_rows, strong_transform)
 from ..utils.freeze import REFERENCE_MODES, make_reference_model
 from .ema import copy_weights, ema_alpha
-from .uda_decorator import UDADecorator, softmax_entropy
+from .uda_decorator import UDADecorator, frozen_norm_stats, softmax_entropy
 
 __all__ = ['DACS']
 
@@ -77,6 +79,12 @@ class DACS(UDADecorator):
             instead of pseudo-labels (upper bound). Default: False.
         entropy_lambda (float): weight of the target entropy term (DACS+TENT).
             Default: 0.0.
+        source_norm_stats (bool): the supervised source pass folds its batch
+            statistics into the student's BatchNorm running statistics. False
+            leaves them to the mixed and target passes, so that the statistics
+            evaluation and inference use describe the stream, not the replayed
+            source (with ``target_norm_stats=True``: online AdaBN inside DACS).
+            Default: True.
         **kwargs: :class:`UDADecorator` arguments.
     """
 
@@ -104,6 +112,7 @@ class DACS(UDADecorator):
                  mix_loss_weight=1.0,
                  oracle=False,
                  entropy_lambda=0.0,
+                 source_norm_stats=True,
                  **kwargs):
         super().__init__(model, **kwargs)
         name = type(self).__name__
@@ -159,6 +168,7 @@ class DACS(UDADecorator):
         self.mix_loss_weight = mix_loss_weight
         self.oracle = oracle
         self.entropy_lambda = entropy_lambda
+        self.source_norm_stats = source_norm_stats
 
         # A 'pretrained' teacher is the fixed source model: it is never EMA-updated.
         self.teacher_mode = teacher_mode
@@ -211,8 +221,10 @@ class DACS(UDADecorator):
         with_fdist = self.fdist_lambda > 0
         src_feat = None
         if self.clean_loss_weight > 0 or with_fdist:
-            losses = self.seg_losses(model, img, img_metas, gt, return_feat=with_fdist,
-                                     train_from_module=train_from_module)
+            with nullcontext() if self.source_norm_stats else frozen_norm_stats(model):
+                losses = self.seg_losses(model, img, img_metas, gt,
+                                         return_feat=with_fdist,
+                                         train_from_module=train_from_module)
             extra = self.parse_and_backward(losses, 'src', log_vars,
                                             weight=self.clean_loss_weight,
                                             retain_graph=with_fdist)

@@ -7,10 +7,12 @@ __all__ = ['SourceOnly']
 
 @UDA.register_module()
 class SourceOnly(UDADecorator):
-    """The source model deployed as is: a step computes nothing and changes nothing.
+    """The source model deployed as is: a step computes no loss and changes no weight.
 
     Stream accuracy and per-domain mIoU of a run with this method are the
-    reference the adaptation methods are compared with.
+    reference the adaptation methods are compared with. With
+    ``target_norm_stats=True`` (and the runner adapting) a step only re-estimates
+    the BatchNorm running statistics on the target frame: online AdaBN.
 
     Args:
         **kwargs: :class:`UDADecorator` arguments.

@@ -10,6 +10,7 @@ import inspect
 import math
 from abc import abstractmethod
 from collections import OrderedDict
+from contextlib import contextmanager
 from copy import deepcopy
 
 import torch
@@ -23,13 +24,30 @@ from ..utils.freeze import freeze
 from .ema import ema_tensors, ema_update
 from .ewc import EWCPenalty
 
-__all__ = ['UDADecorator', 'softmax_entropy']
+__all__ = ['UDADecorator', 'softmax_entropy', 'frozen_norm_stats']
 
 
 def softmax_entropy(logits, dim=1):
     """Per-pixel Shannon entropy (nats) of ``softmax(logits)`` along ``dim``."""
     log_p = torch.log_softmax(logits, dim=dim)
     return -(log_p.exp() * log_p).sum(dim)
+
+
+@contextmanager
+def frozen_norm_stats(module):
+    """Inside the block, ``module``'s BatchNorm layers in train mode still
+    normalise with the batch statistics but leave their running statistics
+    unchanged (momentum 0; restored on exit, also on error)."""
+    layers = [m for m in module.modules()
+              if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in layers]
+    for m in layers:
+        m.momentum = 0.0
+    try:
+        yield
+    finally:
+        for m, momentum in zip(layers, momenta):
+            m.momentum = momentum
 
 
 class UDADecorator(BaseSegmentor):
@@ -71,6 +89,14 @@ class UDADecorator(BaseSegmentor):
             adaptation steps: normalise with the source running statistics and
             leave them unchanged (online batches of one frame make batch
             statistics noisy and drag the running ones). Default: False.
+        target_norm_stats (bool): end each step's losses with one gradient-free
+            forward pass of the student on the target frame in train mode, so
+            that the BatchNorm running statistics (the ones evaluation and
+            inference use) are also estimated on pure target frames, not only on
+            the source and mixed images the losses see. This is AdaBN's
+            target-statistics re-estimation (Li et al., Pattern Recognition
+            2018; Schneider et al., NeurIPS 2020) run online, with the layers'
+            momentum. Needs ``norm_eval=False``. Default: False.
         init_cfg (dict | None): mmcv init config. Default: None.
     """
 
@@ -86,6 +112,7 @@ class UDADecorator(BaseSegmentor):
                  ewc_fisher_file=None,
                  log_grad_magnitude=False,
                  norm_eval=False,
+                 target_norm_stats=False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if not isinstance(model, dict) or 'type' not in model:
@@ -94,6 +121,10 @@ class UDADecorator(BaseSegmentor):
         if ewc_lambda < 0:
             raise ValueError(f'{type(self).__name__}: ewc_lambda must be >= 0, '
                              f'got {ewc_lambda}')
+        if norm_eval and target_norm_stats:
+            raise ValueError(f'{type(self).__name__}: target_norm_stats=True updates '
+                             f'BatchNorm running statistics, norm_eval=True freezes '
+                             f'them; choose one')
         self.model = build_segmentor(deepcopy(model))
         self.train_cfg = self.model.train_cfg
         self.test_cfg = self.model.test_cfg
@@ -107,6 +138,7 @@ class UDADecorator(BaseSegmentor):
                              f'{list(trainable_keys)} given without freeze_backbone=True')
         self.log_grad_magnitude = log_grad_magnitude
         self.norm_eval = norm_eval
+        self.target_norm_stats = target_norm_stats
         self._grad_before = None  # gradients after the previous loss term
         self._fwd_args = set(inspect.signature(self.model.forward_train).parameters)
         self.register_buffer('local_iter', torch.zeros((), dtype=torch.long))
@@ -307,12 +339,21 @@ class UDADecorator(BaseSegmentor):
         if self.ewc is not None:
             penalty = self.ewc(self.get_model())
             self.backward(penalty, 'ewc', log_vars)
+        if self.target_norm_stats:
+            self.update_norm_stats(data_batch['target_img'],
+                                   data_batch['target_img_metas'])
         optimizer.step()
         self.after_step()
         self.local_iter += 1  # in place on the device, no sync
         self.steps_done += 1
         num = data_batch.get('target_img', data_batch.get('img'))
         return dict(log_vars=log_vars, num_samples=len(num))
+
+    @torch.no_grad()
+    def update_norm_stats(self, img, img_metas):
+        """A gradient-free train-mode forward of the student on ``img``: its
+        BatchNorm layers fold the batch statistics into their running ones."""
+        self.get_model().encode_decode(img, img_metas)
 
     def check_batch(self, data_batch):
         """Raises when the batch lacks what the method needs."""

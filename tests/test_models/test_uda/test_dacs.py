@@ -9,6 +9,7 @@ from mmcv.runner import load_state_dict as mmcv_load_state_dict
 
 from mmseg_ext.models import build_train_model
 from mmseg_ext.models.uda.ema import ema_alpha, ema_tensors, ema_update
+from mmseg_ext.models.uda.uda_decorator import frozen_norm_stats
 
 
 def build(model_cfg, seg_type='CustomEncoderDecoder', **uda):
@@ -316,3 +317,66 @@ def test_norm_eval_keeps_source_batchnorm_statistics(model_cfg, make_batch, norm
     same = [torch.equal(before[n], m.running_mean) for n, m in bns.items()]
     assert all(same) if norm_eval else not any(same)
     assert model.model.training  # the rest of the student trains as usual
+
+
+def test_target_norm_stats_fold_the_target_batch_statistics(model_cfg, make_batch):
+    """AdaBN online: after a step the running statistics are the ones of a step
+    without the key, folded with the layer momentum with the target frame's
+    batch statistics (computed with the pre-step weights)."""
+    plain = build(model_cfg)
+    adabn = build(model_cfg, target_norm_stats=True)
+    batch = make_batch(seed=0)
+    # the target frame's batch statistics: a momentum-1 train-mode forward
+    ref = copy.deepcopy(adabn.model).train()
+    for m in ref.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.momentum = 1.0
+    with torch.no_grad():
+        ref.encode_decode(batch['target_img'], batch['target_img_metas'])
+    for model in (plain, adabn):  # same ClassMix draws
+        torch.manual_seed(1)
+        model.train_step(copy.deepcopy(batch), optimizer(model))
+    bns = [n for n, m in adabn.model.named_modules()
+           if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    assert bns
+    mods = [dict(net.named_modules()) for net in (plain.model, adabn.model, ref)]
+    for n in bns:
+        p, a, r = (m[n] for m in mods)
+        for stat in ('running_mean', 'running_var'):
+            want = (1 - a.momentum) * getattr(p, stat) + a.momentum * getattr(r, stat)
+            assert torch.allclose(getattr(a, stat), want, atol=1e-6), (n, stat)
+    # the gradient step itself is the plain one
+    for (n, x), (_, y) in zip(plain.model.named_parameters(),
+                              adabn.model.named_parameters()):
+        assert torch.allclose(x, y, atol=1e-7), n
+
+
+def test_target_norm_stats_contradicts_norm_eval(model_cfg):
+    with pytest.raises(ValueError, match='target_norm_stats=True .* norm_eval=True'):
+        build(model_cfg, norm_eval=True, target_norm_stats=True)
+
+
+@pytest.mark.parametrize('source_norm_stats', [True, False])
+def test_source_norm_stats_switches_the_source_pass_update(model_cfg, make_batch,
+                                                           source_norm_stats):
+    # mix_loss_weight=0: the source pass is the step's only train-mode forward
+    model = build(model_cfg, mix_loss_weight=0.0, source_norm_stats=source_norm_stats)
+    bns = {n: m for n, m in model.model.named_modules()
+           if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)}
+    before = {n: m.running_var.clone() for n, m in bns.items()}
+    out = model.train_step(make_batch(seed=0), optimizer(model))
+    assert out['log_vars']['src.decode.loss_ce'] > 0  # the source loss still trains
+    same = [torch.equal(before[n], m.running_var) for n, m in bns.items()]
+    assert not any(same) if source_norm_stats else all(same)
+    assert all(m.momentum == 0.1 for m in bns.values())  # restored
+
+
+def test_frozen_norm_stats_restores_momentum_on_error():
+    net = nn.Sequential(nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4, momentum=0.3),
+                        nn.BatchNorm2d(4, momentum=None))
+    with pytest.raises(RuntimeError, match='boom'):
+        with frozen_norm_stats(net):
+            net(torch.randn(2, 3, 4, 4))
+            assert torch.equal(net[1].running_mean, torch.zeros(4))
+            raise RuntimeError('boom')
+    assert (net[1].momentum, net[2].momentum) == (0.3, None)
