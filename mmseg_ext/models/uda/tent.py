@@ -2,7 +2,7 @@
 import torch.nn as nn
 
 from ..builder import UDA
-from .uda_decorator import UDADecorator, softmax_entropy
+from .uda_decorator import UDADecorator, batch_norms, softmax_entropy
 
 __all__ = ['TENT']
 
@@ -46,9 +46,8 @@ class TENT(UDADecorator):
     def train(self, mode=True):
         super().train(mode)
         if mode and not self.use_batch_stats:
-            for module in self.model.modules():
-                if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                    module.eval()
+            for module in batch_norms(self.model):
+                module.eval()
         return self
 
     def adapt(self, data_batch, log_vars, **step_kwargs):

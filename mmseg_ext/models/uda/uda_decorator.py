@@ -24,7 +24,7 @@ from ..utils.freeze import freeze
 from .ema import ema_tensors, ema_update
 from .ewc import EWCPenalty
 
-__all__ = ['UDADecorator', 'softmax_entropy', 'frozen_norm_stats']
+__all__ = ['UDADecorator', 'softmax_entropy', 'batch_norms', 'frozen_norm_stats']
 
 
 def softmax_entropy(logits, dim=1):
@@ -33,13 +33,19 @@ def softmax_entropy(logits, dim=1):
     return -(log_p.exp() * log_p).sum(dim)
 
 
+def batch_norms(module):
+    """The BatchNorm layers (any ``_BatchNorm``: 1d/2d/3d, SyncBatchNorm) of
+    ``module``, in ``modules()`` order."""
+    return [m for m in module.modules()
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+
 @contextmanager
 def frozen_norm_stats(module):
     """Inside the block, ``module``'s BatchNorm layers in train mode still
     normalise with the batch statistics but leave their running statistics
     unchanged (momentum 0; restored on exit, also on error)."""
-    layers = [m for m in module.modules()
-              if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    layers = batch_norms(module)
     momenta = [m.momentum for m in layers]
     for m in layers:
         m.momentum = 0.0
@@ -329,9 +335,8 @@ class UDADecorator(BaseSegmentor):
                     f'(got {self.ewc.cache_file!r})')
         self.train()
         if self.norm_eval:
-            for module in self.get_model().modules():
-                if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-                    module.eval()
+            for module in batch_norms(self.get_model()):
+                module.eval()
         optimizer.zero_grad()
         log_vars = OrderedDict()
         self._grad_before = None
