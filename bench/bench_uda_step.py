@@ -24,8 +24,8 @@ from mmcv import Config  # noqa: E402
 from mmseg_ext.models import build_train_model  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-METHODS = ['source_only', 'tent', 'dacs', 'dacs_a999_fdthings', 'dacs_tent', 'cotta',
-           'cotta_1scale']
+METHODS = ['source_only', 'adabn', 'tent', 'dacs', 'dacs_adabn', 'dacs_a999_fdthings',
+           'dacs_tent', 'cotta', 'cotta_1scale']
 NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 
 
