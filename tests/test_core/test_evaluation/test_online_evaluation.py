@@ -127,3 +127,30 @@ def test_summary_and_markdown_report(tmp_path):
     assert osp.getsize(tmp_path / 'report' / 'miou_stream.png') > 1000
     with pytest.raises(FileNotFoundError, match='has no results.json'):
         summarize_run(str(tmp_path))
+
+
+@pytest.mark.parametrize('mode,init,after', [
+    ('stream', ['clear', '200mm'], ['clear', '200mm']),
+    ('all', ['clear', '25mm', '200mm'], ['clear', '25mm', '200mm']),
+    ('current', ['clear', '200mm'], ['200mm'])])
+def test_eval_domains_follow_the_stream(mode, init, after):
+    """A run streaming two of three domains evaluates those two ('stream', the
+    default) unless told 'all'; 'current' evaluates only the visited domain."""
+    sets = []
+    for name in ('clear', '25mm', '200mm'):
+        s = _Set()
+        s.name = name
+        sets.append(s)
+    hook = OnlineEvalHook(sets, eval_domains=mode)
+    assert OnlineEvalHook(sets).eval_domains == 'stream'
+    calls = []
+    hook._evaluate = lambda runner, a, visit, domains: calls.append((a, domains))
+
+    class Runner:
+        domain_order = ['clear', '200mm']
+        epoch = 1
+        work_dir = None
+
+    hook.before_run(Runner)
+    hook.after_train_epoch(Runner)
+    assert calls == [('init', init), ('200mm', after)]
