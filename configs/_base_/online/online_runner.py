@@ -57,3 +57,6 @@ online_evaluation = dict(
 # resumable mid-stream: a checkpoint every `interval` frames (atomic, plus latest.pth)
 checkpoint_config = dict(by_epoch=False, interval=500, max_keep_ckpts=2)
 overwrite = False  # run again in a work dir holding a finished run
+# a terminal progress bar over the stream's frames with its ETA (tqdm, on stderr);
+# desc None: the work dir's name
+progress_bar = dict(enabled=True, desc=None)
