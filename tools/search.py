@@ -6,8 +6,10 @@
 CONFIG inherits ``configs/_base_/search/nsga2.py`` and declares ``search.params``.
 Start the same command on several machines with a ``postgresql://`` storage (or in
 several shells with the default SQLite file) and distinct ``--worker-id`` to share one
-study. At the end prints the best trial(s) and writes ``pareto.png`` and
-``best.json`` under ``search.work_dir/<study name>/``.
+study. At the end prints the best trial(s) and writes ``pareto.png`` (trials
+labelled, axes with units) and ``best.json`` (per Pareto trial: metrics, sampled
+values, work dir and the ``tools/train.py`` command that reruns it) under
+``search.work_dir/<study name>/``.
 """
 import argparse
 
@@ -42,7 +44,7 @@ def main(argv=None):
     else:
         study = run_search(cfg, n_trials=args.n_trials, worker_id=args.worker_id,
                            storage=args.storage, study_name=args.study_name)
-    return report_search(study, cfg)
+    return report_search(study, cfg, cfg_options=args.cfg_options)
 
 
 if __name__ == '__main__':

@@ -1,11 +1,15 @@
 # Runtime defaults shared by every config (mmseg 0.30 conventions).
 custom_imports = dict(imports=['mmseg_ext', 'online_src'], allow_failed_imports=False)
+# Training scalars every `interval` iterations (online runs: frames), averaged over
+# them; ignore_last=False also logs at the end of each pass / visit, so a stream
+# shorter than `interval` still logs its losses.
 log_config = dict(
     interval=50,
     hooks=[
-        dict(type='TextLoggerHook', by_epoch=False),
-        # a scalar per logged key under <work_dir>/tf_logs
-        dict(type='TensorboardLoggerHook', by_epoch=False),
+        dict(type='TextLoggerHook', by_epoch=False, ignore_last=False),
+        # a scalar per logged key under <work_dir>/tf_logs; online runs step by
+        # frames streamed, the evaluation before the stream at step 0
+        dict(type='StreamTensorboardLoggerHook', by_epoch=False, ignore_last=False),
     ])
 # Weights & Biases (optional, never required): enabled=True appends mmcv's
 # WandbLoggerHook (mmseg_ext.core.resolve_log_config); needs `pip install wandb`.

@@ -163,8 +163,7 @@ def run_methods(runs, source_checkpoint, work_root):
         cfg = Config.fromfile(cfg_file)
         cfg.work_dir = osp.join(work_root, name)
         cfg.load_from = source_checkpoint
-        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
-            dict(type='ProgressBarHook', desc=name, priority='VERY_LOW')]
+        cfg.progress_bar = dict(enabled=True, desc=name)
         run_online(cfg, overwrite=True)
         work_dirs.append(cfg.work_dir)
     return work_dirs

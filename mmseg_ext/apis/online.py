@@ -38,7 +38,8 @@ RUN_FILES = ('summary.json', 'results.csv', 'results.json', 'fps.npy',
 # Keys that do not change what a run computes (where it writes, how it logs).
 _HASH_IGNORED = ('work_dir', 'resume_from', 'load_from', 'gpu_ids', 'overwrite',
                  'name', 'exp', 'git_rev', 'log_config', 'checkpoint_config',
-                 'custom', 'custom_hooks', 'device', 'launcher', 'trusted_checkpoint')
+                 'custom', 'custom_hooks', 'device', 'launcher', 'trusted_checkpoint',
+                 'progress_bar')
 
 
 def is_online_cfg(cfg):
@@ -233,6 +234,11 @@ def _train_online(cfg, work_dir, timestamp, logger, meta, resume_from, device):
     if val_sets:
         runner.register_hook(OnlineEvalHook(val_sets, **cfg.get('online_evaluation', {})),
                              priority='LOW')
+    bar = dict(cfg.get('progress_bar') or {})
+    if bar.get('enabled', False):
+        desc = bar.get('desc') or osp.basename(osp.normpath(work_dir))
+        runner.register_hook(build_from_cfg(dict(type='ProgressBarHook', desc=desc),
+                                            HOOKS), priority='VERY_LOW')
     for hook_cfg in cfg.get('custom_hooks') or []:
         hook_cfg = dict(hook_cfg)
         priority = hook_cfg.pop('priority', 'NORMAL')

@@ -8,20 +8,22 @@ modules are counted once.
 import torch.nn as nn
 from prettytable import PrettyTable
 
-__all__ = ['human_format', 'count_parameters', 'param_table', 'count_from_config']
+__all__ = ['human_format', 'count_parameters', 'param_table', 'param_json',
+           'count_from_config']
 
 
-def human_format(num):
-    """A count in short form: 512 -> '512', 3_700_000 -> '3.7M', 512_000 -> '512K'.
+def human_format(num, digits=3):
+    """A count in short form with ``digits`` decimals, so that published counts can
+    be compared to the thousand: 13_151_424 -> '13.151M', 400_659 -> '400.659K',
+    512 -> '512'.
 
     Args:
         num (int): a count.
+        digits (int): decimals after the unit. Default: 3.
     """
     for unit, scale in (('B', 1e9), ('M', 1e6), ('K', 1e3)):
         if abs(num) >= scale:
-            value = num / scale
-            text = f'{value:.1f}' if value < 100 else f'{value:.0f}'
-            return text.rstrip('0').rstrip('.') + unit if '.' in text else text + unit
+            return f'{num / scale:.{digits}f}{unit}'
     return str(int(num))
 
 
@@ -134,6 +136,33 @@ def param_table(counts, trainable_only=False):
         table.add_row(['total', human_format(counts['total']),
                        human_format(counts['trainable'])])
     return table
+
+
+def param_json(counts, config, trainable_only=False):
+    """The JSON-ready form of :func:`count_parameters`' result for ``config``.
+
+    Args:
+        counts (dict): output of :func:`count_parameters`.
+        config (str): the config the counts are of (recorded as ``config``).
+        trainable_only (bool): only trainable counts: ``trainable`` (no ``total``),
+            module rows with trainable parameters and their ``trainable`` count
+            only, PEFT kinds with trainable parameters. Default: False.
+
+    Returns:
+        dict: ``config``, ``trainable_only``, ``total`` (unless trainable-only),
+        ``trainable``, ``modules``, ``peft``, ``excluded``; every count exact.
+    """
+    if trainable_only:
+        modules = [dict(module=n, trainable=t) for n, _, t in counts['rows'] if t]
+        peft = {k: dict(trainable=t) for k, (_, t) in counts['peft'].items() if t}
+        out = dict(config=config, trainable_only=True, trainable=counts['trainable'])
+    else:
+        modules = [dict(module=n, params=p, trainable=t) for n, p, t in counts['rows']]
+        peft = {k: dict(params=n, trainable=t) for k, (n, t) in counts['peft'].items()}
+        out = dict(config=config, trainable_only=False, total=counts['total'],
+                   trainable=counts['trainable'])
+    out.update(modules=modules, peft=peft, excluded=counts['excluded'])
+    return out
 
 
 def count_from_config(config, checkpoint=None, depth=2, trusted=False):

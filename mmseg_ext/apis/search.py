@@ -276,14 +276,59 @@ def load_study(cfg, storage=None, study_name=None):
                              storage=build_storage(storage or search.storage))
 
 
-def best_trials(study, metrics):
+METRIC_UNITS = {'mIoU': '%', 'fps': 'frames/s', 'adapt_fps': 'frames/s',
+                'inference_fps': 'frames/s', 'step_seconds': 's'}
+
+
+def _option_text(value):
+    """``value`` as mmcv's ``DictAction`` reads it back (exact float repr, lists
+    in brackets, strings bare)."""
+    if isinstance(value, (list, tuple)):
+        return '[' + ','.join(_option_text(v) for v in value) + ']'
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def rerun_command(config_file, params, work_dir, cfg_options=None):
+    """The command that reruns one trial: ``tools/train.py`` on the search's config
+    with the search's own ``--cfg-options`` and the trial's sampled values.
+
+    Args:
+        config_file (str): the search config (``cfg.filename``).
+        params (dict): the trial's ``{dotted key: value}``.
+        work_dir (str): the rerun's work dir.
+        cfg_options (dict | None): ``--cfg-options`` given to the search.
+            Default: None.
+
+    Returns:
+        str: a shell command (values quoted where the shell would split them).
+    """
+    import shlex
+    options = dict(cfg_options or {})
+    options.update(params)
+    words = ['python', 'tools/train.py', config_file, '--work-dir', work_dir]
+    if options:
+        words.append('--cfg-options')
+        words += [f'{k}={_option_text(v)}' for k, v in options.items()]
+    return ' '.join(shlex.quote(w) for w in words)
+
+
+def best_trials(study, metrics, config_file=None, cfg_options=None):
     """The Pareto-optimal trials (the best one for a single objective) as rows
-    ``dict(number, <metric>=value..., params)`` sorted by the first metric."""
+    ``dict(number, <metric>=value..., params, work_dir, command)`` sorted by the
+    first metric; ``command`` reruns the trial (:func:`rerun_command`) into
+    ``<work_dir>_rerun`` when ``config_file`` is given."""
     rows = []
     for t in study.best_trials:
         row = dict(number=t.number)
         row.update({m: v for m, v in zip(metrics, t.values)})
         row['params'] = dict(t.params)
+        row['work_dir'] = t.user_attrs.get('work_dir')
+        if config_file is not None:
+            row['command'] = rerun_command(
+                config_file, t.params, f'{row["work_dir"] or "work_dirs/rerun"}_rerun',
+                cfg_options)
         rows.append(row)
     reverse = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
     return sorted(rows, key=lambda r: r[metrics[0]], reverse=reverse)
@@ -301,33 +346,71 @@ def format_best(rows, metrics):
     return table.get_string()
 
 
-def plot_study(study, metrics, out_file):
-    """Writes the Pareto front (2-3 objectives) or the optimisation history
-    (1 objective) of ``study`` as a PNG at ``out_file``."""
-    import warnings
+def _axis_label(metric, direction):
+    unit = METRIC_UNITS.get(metric)
+    better = 'higher' if direction == optuna.study.StudyDirection.MAXIMIZE else 'lower'
+    return f'{metric} ({unit}, {better} is better)' if unit else f'{metric} ({better} is better)'
 
+
+def plot_study(study, metrics, out_file):
+    """Writes the study's figure as a PNG at ``out_file``: for two or more
+    objectives every completed trial on the first two metrics, the Pareto trials
+    joined and labelled with their trial numbers; for one objective each trial's
+    value and the best so far. Axes name the metric, its unit and which way is
+    better; the title names the study and the trial count."""
     import matplotlib.pyplot as plt
-    from optuna.visualization import matplotlib as ovm
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    # optuna's plots switch matplotlib's global style: keep it to this figure
-    with warnings.catch_warnings(), plt.rc_context():
-        warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
-        if len(metrics) == 1:
-            ax = ovm.plot_optimization_history(study, target_name=metrics[0])
-        else:
-            ax = ovm.plot_pareto_front(study, target_names=list(metrics))
-        ax.figure.savefig(out_file, dpi=100, bbox_inches='tight')
-    plt.close(ax.figure)
+    trials = study.get_trials(deepcopy=False,
+                              states=(optuna.trial.TrialState.COMPLETE, ))
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    if len(metrics) == 1:
+        xs = [t.number for t in trials]
+        ys = [t.value for t in trials]
+        best = (max if study.direction == optuna.study.StudyDirection.MAXIMIZE
+                else min)
+        running = [best(ys[:i + 1]) for i in range(len(ys))]
+        ax.plot(xs, ys, 'o', color='tab:blue', label='trial')
+        ax.step(xs, running, where='post', color='tab:red', label='best so far')
+        ax.set_xlabel('trial number')
+        ax.set_ylabel(_axis_label(metrics[0], study.direction))
+        ax.legend()
+    else:
+        best_numbers = {t.number for t in study.best_trials}
+        others = [t for t in trials if t.number not in best_numbers]
+        front = sorted((t for t in trials if t.number in best_numbers),
+                       key=lambda t: t.values[0])
+        ax.plot([t.values[0] for t in others], [t.values[1] for t in others], 'o',
+                color='0.65', label='other trials')
+        ax.plot([t.values[0] for t in front], [t.values[1] for t in front], 'o-',
+                color='tab:red', label='Pareto front')
+        for t in front:
+            ax.annotate(f'#{t.number}', (t.values[0], t.values[1]),
+                        textcoords='offset points', xytext=(4, 4), fontsize=8)
+        ax.set_xlabel(_axis_label(metrics[0], study.directions[0]))
+        ax.set_ylabel(_axis_label(metrics[1], study.directions[1]))
+        ax.legend()
+    ax.grid(alpha=0.3)
+    ax.set_title(f'study {study.study_name!r}: {len(trials)} completed trials')
+    fig.savefig(out_file, dpi=100, bbox_inches='tight')
+    plt.close(fig)
     return out_file
 
 
-def report_search(study, cfg, out_dir=None):
+def report_search(study, cfg, out_dir=None, cfg_options=None, config_file=None):
     """Prints the best trial(s), writes ``best.json`` and the plot.
+
+    ``best.json`` lists per Pareto trial its metrics, sampled values, work dir and
+    the command that reruns it (:func:`rerun_command`).
 
     Args:
         study (optuna.Study): the study.
-        cfg (mmcv.Config): the config holding ``search``.
+        cfg (mmcv.Config): the config holding ``search`` (``cfg.filename`` is the
+            config the rerun commands name).
         out_dir (str | None): Default: None (``search.work_dir/<study name>``).
+        cfg_options (dict | None): the ``--cfg-options`` the search ran with,
+            repeated in the rerun commands. Default: None.
+        config_file (str | None): the config file the rerun commands name.
+            Default: None (``cfg.filename``; no command when that is None too).
 
     Returns:
         dict: ``best`` (rows of :func:`best_trials`), ``n_trials`` (completed),
@@ -339,7 +422,7 @@ def report_search(study, cfg, out_dir=None):
     os.makedirs(out_dir, exist_ok=True)
     complete = study.get_trials(deepcopy=False,
                                 states=(optuna.trial.TrialState.COMPLETE, ))
-    rows = best_trials(study, metrics)
+    rows = best_trials(study, metrics, config_file or cfg.filename, cfg_options)
     table = format_best(rows, metrics)
     plot = plot_study(study, metrics, osp.join(out_dir, 'pareto.png'))
     summary = dict(study_name=study.study_name, metrics=metrics,
@@ -355,5 +438,5 @@ def report_search(study, cfg, out_dir=None):
 __all__ = [
     'best_trials', 'build_sampler', 'build_storage', 'check_search_cfg',
     'format_best', 'load_study', 'online_objective', 'plot_study', 'report_search',
-    'run_search', 'suggest_overrides', 'trial_config'
+    'rerun_command', 'run_search', 'suggest_overrides', 'trial_config'
 ]

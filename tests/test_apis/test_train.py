@@ -120,6 +120,46 @@ def test_source_training_reaches_miou(tmp_path, repo_root):
         'iter'] == 22
 
 
+def _losses(work):
+    """iteration -> logged loss of a source run (log_config.interval=1)."""
+    logs = [json.loads(line) for f in sorted(os.listdir(work)) if f.endswith('.log.json')
+            for line in open(work / f)]
+    return {r['iter']: r['loss'] for r in logs if r.get('mode') == 'train'}
+
+
+def test_source_resume_is_exact(tmp_path, repo_root):
+    """Killed after iteration 10 (mid-pass: 16 images in batches of 4) and resumed
+    from iter_10.pth, a source run logs the same losses for iterations 11..20
+    and ends with the same weights, bit for bit, as the uninterrupted run: the
+    pass's sample order and position, every RNG (random flip, drop-path) and the
+    optimizer state come from the checkpoint."""
+    sys.path.insert(0, osp.join(repo_root, 'tools'))
+    try:
+        import train as train_tool
+    finally:
+        sys.path.pop(0)
+    cfg_path = write_config(tmp_path, repo_root)
+    opts = ['--no-validate', '--seed', '0', '--cfg-options', 'runner.max_iters=20',
+            'checkpoint_config.interval=10', 'log_config.interval=1',
+            'model.backbone.drop_path_rate=0.3']
+    full = train_tool.main([cfg_path, '--work-dir', str(tmp_path / 'full')] + opts)
+    resumed = train_tool.main([cfg_path, '--work-dir', str(tmp_path / 'resumed'),
+                               '--resume-from', str(tmp_path / 'full' / 'iter_10.pth')]
+                              + opts)
+    assert resumed.iter == full.iter == 20
+    a, b = _losses(tmp_path / 'full'), _losses(tmp_path / 'resumed')
+    assert sorted(b) == list(range(11, 21))
+    assert [b[i] for i in range(11, 21)] == [a[i] for i in range(11, 21)]
+    assert len({a[i] for i in range(11, 21)}) == 10  # the losses do move
+    final_a = full.model.module.state_dict()
+    final_b = resumed.model.module.state_dict()
+    assert all(torch.equal(final_a[k], v) for k, v in final_b.items())
+    # iteration 10 is the third pass (epoch 2), 2 batches of 4 into it
+    ckpt = torch.load(tmp_path / 'full' / 'iter_10.pth', weights_only=False)
+    assert ckpt['meta']['resume_state']['loaders'][0]['sampler']['pos'] == 8
+    assert ckpt['meta']['resume_state']['loaders'][0]['epoch'] == 2
+
+
 def test_cycling_loader_never_stops():
     from mmcv.runner.iter_based_runner import IterLoader
     from torch.utils.data import DataLoader
@@ -136,6 +176,18 @@ def test_cycling_loader_never_stops():
     it = IterLoader(loader)  # would sleep 2 s at each StopIteration
     assert [int(next(it)) for _ in range(7)] == [1, 2, 3, 1, 2, 3, 1]
     assert Sampler.epochs == [1, 2] and len(loader) == 3 and it.epoch == 0
+    # mid-pass state: a new loader continues where this one stands
+    state = loader.state_dict()
+    assert state == dict(epoch=2, sampler=dict(order=[0, 1, 2], pos=1))
+    shuffled = _CyclingLoader(DataLoader([10, 20, 30, 40], shuffle=True))
+    first = iter(shuffled)
+    seen = [int(next(first)) for _ in range(6)]
+    again = _CyclingLoader(DataLoader([10, 20, 30, 40], shuffle=True))
+    again.load_state_dict(dict(epoch=1, sampler=dict(order=shuffled.replay.order,
+                                                     pos=2)))
+    rest = iter(again)
+    assert [int(next(rest)) for _ in range(2)] == [int(next(first)) for _ in range(2)]
+    assert sorted(seen[:4]) == [10, 20, 30, 40]
 
 
 class Shared(nn.Module):

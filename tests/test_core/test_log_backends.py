@@ -56,7 +56,7 @@ def test_tensorboard_scalars_for_every_logged_key(tmp_path):
 def test_wandb_off_by_default():
     cfg = Config.fromfile(RUNTIME)
     hooks = [h['type'] for h in resolve_log_config(cfg)['hooks']]
-    assert hooks == ['TextLoggerHook', 'TensorboardLoggerHook']
+    assert hooks == ['TextLoggerHook', 'StreamTensorboardLoggerHook']
 
 
 def test_wandb_enabled_without_package(monkeypatch):

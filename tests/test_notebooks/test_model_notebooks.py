@@ -9,7 +9,7 @@ import torch
 from nb_utils import outputs_of, run_notebook, stdout_of
 
 from mmseg_ext.apis.analysis import pseudo_label_quality
-from mmseg_ext.datasets.synth import render_scene
+from mmseg_ext.datasets.synth import CLASS_NAMES, render_scene
 
 H, W = 64, 128
 TINY = {'model.backbone.embed_dims': [8, 8, 16, 16],
@@ -50,6 +50,10 @@ def test_classmix_debug_notebook():
                              out).group(1))
     assert 0.0 <= weight <= 1.0
     assert len(outputs_of(nb, 'image/png')) == 1
+    # the colour legend names every class of the source label (and no ignored 255)
+    legend = re.search(r'class legend: (.*)', out).group(1).split(', ')
+    assert set(legend) >= {CLASS_NAMES[c] for c in present}
+    assert len(legend) == len(set(legend)) <= len(CLASS_NAMES)
 
 
 def test_pseudo_label_quality_notebook():
@@ -66,4 +70,15 @@ def test_pseudo_label_quality_notebook():
         assert float(conf) == 1.0  # threshold 0: every pixel is confident
         assert float(conf_acc) == float(acc)
         assert 0.0 <= float(acc) <= 1.0
+    assert len(outputs_of(nb, 'image/png')) == 1
+
+
+def test_pseudo_label_quality_notebook_shows_missing_values():
+    """A threshold no pixel reaches leaves the confident accuracy without a value:
+    the notebook says so instead of dropping the curve silently."""
+    nb = run_notebook('pseudo_label_quality.ipynb', dict(
+        HEIGHT=H, WIDTH=W, CFG_OPTIONS=TINY, CHECKPOINT=None, RAIN_RATES=[0, 50],
+        N_IMAGES=1, THRESHOLD=1.01, SEED=7))
+    assert ('accuracy on confident pixels: no value at [0, 50] mm/h (no pixel >= 1.01): '
+            'a gap in the curve') in stdout_of(nb)
     assert len(outputs_of(nb, 'image/png')) == 1

@@ -1,6 +1,7 @@
 """notebooks/results.ipynb on two tiny runs written by the project's result writer."""
 import base64
 import json
+import re
 import os.path as osp
 
 import pytest
@@ -54,3 +55,9 @@ def test_results_notebook(tmp_path):
     assert all(base64.b64decode(p)[:4] == b'\x89PNG' for p in pngs)
     (table, ) = outputs_of(nb, 'text/markdown')
     assert '| dacs | 51.67 | 40.00 |' in table  # mIoU stream, mIoU rain (25mm)
+    # the per-domain panels share one y range (20.0, source's 'clear' after its
+    # 25mm visit, to 61.0, plus margins) and name the domains in words
+    shared = re.search(r'per-domain panels share the y range \(([\d.]+), ([\d.]+)\)', out)
+    low, high = float(shared.group(1)), float(shared.group(2))
+    assert 15.0 < low < 20.0 and 61.0 < high < 65.0
+    assert "[['clear', 'rain 25 mm/h'], ['clear', 'rain 25 mm/h']]" in out

@@ -1,6 +1,7 @@
 """Parameter audit: MiT sizes, trainable counts, EMA teacher excluded, CLI output."""
 import copy
 import json
+import re
 import os.path as osp
 import sys
 
@@ -9,12 +10,14 @@ import torch.nn as nn
 from mmcv import Config
 
 from mmseg_ext.apis.param_count import (count_from_config, count_parameters,
-                                        human_format, param_table)
+                                        human_format, param_json, param_table)
 
 
-@pytest.mark.parametrize('num,text', [(512, '512'), (3_700_000, '3.7M'), (512_000, '512K'),
-                                      (1_500, '1.5K'), (1_000_000, '1M'),
-                                      (81_443_008, '81.4M'), (2_500_000_000, '2.5B')])
+@pytest.mark.parametrize('num,text', [(512, '512'), (3_700_000, '3.700M'),
+                                      (512_000, '512.000K'), (1_500, '1.500K'),
+                                      (1_000_000, '1.000M'), (13_151_424, '13.151M'),
+                                      (44_072_000, '44.072M'), (81_443_008, '81.443M'),
+                                      (2_500_000_000, '2.500B')])
 def test_human_format(num, text):
     assert human_format(num) == text
 
@@ -47,6 +50,11 @@ def test_teacher_excluded_and_trainable_only():
     table = param_table(counts, trainable_only=True)
     assert [[c.strip() for c in row] for row in table.rows] == [
         ['decode_head', '22'], ['total trainable', '22']]
+    untrained = param_json(counts, 'x.py')
+    trained = param_json(counts, 'x.py', trainable_only=True)
+    assert untrained['total'] == 132 and 'total' not in trained
+    assert [m['module'] for m in untrained['modules']] == ['backbone', 'decode_head']
+    assert trained['modules'] == [dict(module='decode_head', trainable=22)]
 
 
 def test_shared_parameters_counted_once():
@@ -67,11 +75,33 @@ def test_command_line_json(repo_root, capsys, tmp_path):
         sys.path.pop(0)
     get_param_count.main([path, '--json', '--trainable-only'])
     out = json.loads(capsys.readouterr().out)
-    assert out['total'] == 3_319_392 + 400_659
+    assert 'total' not in out and out['trainable_only'] is True
     assert out['trainable'] == 400_659  # decode head of B0 only
     assert {m['module'] for m in out['modules']} == {
         'decode_head', 'decode_head.conv_seg', 'decode_head.convs',
         'decode_head.fusion_conv'}
+    assert all(set(m) == {'module', 'trainable'} for m in out['modules'])
+    get_param_count.main([path, '--json'])
+    full = json.loads(capsys.readouterr().out)
+    assert full['total'] == 3_319_392 + 400_659 and full['trainable'] == 400_659
+    assert {m['module'] for m in full['modules']} > {'backbone', 'backbone.blocks'}
+    # several configs in one call: a JSON list in argument order, and tables with
+    # exact totals plus a comparison table
+    b1 = osp.join(repo_root, 'configs/_base_/models/segformer_mit-b1.py')
+    get_param_count.main([path, b1, '--json'])
+    both = json.loads(capsys.readouterr().out)
+    assert [o['config'] for o in both] == [path, b1]
+    assert both[0] == full
+    assert [r['params'] for r in both[1]['modules'] if r['module'] == 'backbone'] == [
+        13_151_424]
+    get_param_count.main([path, b1])
+    text = capsys.readouterr().out
+    assert 'exact: total 3,720,051, trainable 400,659' in text
+    assert re.search(r'\| backbone +\| +13\.151M +\|', text)
+    assert text.count(b1) == 2  # its table's title and its summary row
+    with pytest.raises(SystemExit):
+        get_param_count.main([path, b1, '--checkpoint', 'x.pth'])
+    assert '--checkpoint loads one model: give one config, got 2' in capsys.readouterr().err
     with pytest.raises(ValueError, match='depth must be at least 1, got 0'):
         count_parameters(nn.Linear(2, 2), depth=0)
 

@@ -4,13 +4,16 @@ The objective is a cheap closed-form function of the trial's config so that the
 tests measure the search machinery (sampling, sharing a study between worker
 processes, Pareto front) and not training.
 """
+import argparse
+import json
 import math
+import shlex
 import multiprocessing as mp
 import os.path as osp
 
 import optuna
 import pytest
-from mmcv import Config
+from mmcv import Config, DictAction
 
 from mmseg_ext.apis.search import (best_trials, build_storage, check_search_cfg,
                                    report_search, run_search, trial_config)
@@ -100,11 +103,25 @@ def test_pareto_front_and_report(tmp_path, capsys):
     rows = best_trials(study, ['mIoU', 'fps'])
     assert {r['number'] for r in rows} == front
     assert [r['mIoU'] for r in rows] == sorted((r['mIoU'] for r in rows), reverse=True)
-    summary = report_search(study, cfg)
+    summary = report_search(study, cfg, cfg_options={'runner.frames_per_domain': 2},
+                            config_file='configs/search/x.py')
     out = capsys.readouterr().out
     assert "Pareto front of study 't' (10 trials)" in out
     assert osp.getsize(summary['plot']) > 1000
     assert summary['n_trials'] == 10
+    with open(osp.join(cfg.search.work_dir, 't', 'best.json')) as f:
+        best = json.load(f)['best']
+    assert {r['number'] for r in best} == front
+    for r in best:  # the command names the config, the search's options, the values
+        wd = osp.join(cfg.search.work_dir, 't', f'trial_{r["number"]:04d}')
+        assert r['work_dir'] == wd
+        words = shlex.split(r['command'])
+        assert words[:5] == ['python', 'tools/train.py', 'configs/search/x.py',
+                             '--work-dir', wd + '_rerun']
+        parser = argparse.ArgumentParser()
+        parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+        options = parser.parse_args(words[5:]).cfg_options
+        assert options == {'runner.frames_per_domain': 2, **r['params']}
     assert trials[0].user_attrs['work_dir'] == osp.join(cfg.search.work_dir, 't',
                                                          'trial_0000')
 
@@ -182,20 +199,44 @@ def test_trials_are_online_runs(tmp_path):
         'online_tiny_fixtures', osp.join(repo, 'tests', 'test_online', 'conftest.py'))
     tiny = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tiny)  # registers the tiny datasets and method
-    cfg = tiny.tiny_cfg(tmp_path / 'unused', frames_per_domain=2)
+    cfg = tiny.tiny_cfg(tmp_path / 'unused', frames_per_domain=2,
+                        domain_order=['clear', '25mm'])
+    cfg.online_evaluation = dict(eval_domains='stream')
     cfg.search = _base_cfg(tmp_path, n_trials=2).search
     cfg.search.params = {'optimizer.lr': dict(type='float', low=1e-3, high=1e-1, log=True)}
     cfg.search.objectives = [dict(metric='mIoU', direction='maximize'),
                              dict(metric='fps', direction='maximize')]
+    cfg_file = str(tmp_path / 'search_cfg.py')
+    cfg.dump(cfg_file)
+    cfg = Config.fromfile(cfg_file)
     study = run_search(cfg)
     trials = study.get_trials()
     assert [t.state for t in trials] == [optuna.trial.TrialState.COMPLETE] * 2
     for t in trials:
         summary = summarize_run(t.user_attrs['work_dir'])
         assert t.values == pytest.approx([summary['mIoU'], summary['fps']])
-        assert summary['frames'] == 8  # 4 visits x 2 frames
+        assert summary['frames'] == 4  # 2 visits x 2 frames
         saved = Config.fromfile(osp.join(t.user_attrs['work_dir'], 'config.py'))
         assert saved.optimizer.lr == pytest.approx(t.params['optimizer.lr'])
+        with open(osp.join(t.user_attrs['work_dir'], 'results.json')) as f:
+            init = json.load(f)[0]
+        # the initial evaluation covers the two streamed domains, not all three
+        assert init['after'] == 'init'
+        assert sorted(k for k in init if k.endswith('.mIoU')) == ['25mm.mIoU',
+                                                                  'clear.mIoU']
+    # best.json's command reruns a Pareto trial to the same held-out numbers
+    row = report_search(study, cfg)['best'][0]
+    spec = importlib.util.spec_from_file_location('train_tool',
+                                                  osp.join(repo, 'tools', 'train.py'))
+    train_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_tool)
+    words = shlex.split(row['command'])
+    assert words[:3] == ['python', 'tools/train.py', cfg_file]
+    train_tool.main(words[2:])
+    rerun = summarize_run(row['work_dir'] + '_rerun')
+    assert rerun['mIoU'] == pytest.approx(row['mIoU'])
+    assert rerun['per_domain'] == pytest.approx(
+        summarize_run(row['work_dir'])['per_domain'])
 
 
 def test_shipped_search_config_is_valid():

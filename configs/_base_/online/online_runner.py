@@ -44,7 +44,10 @@ runner = dict(
     ignore_index=255)
 # mmseg_ext.core.evaluation.OnlineEvalHook: before the stream and after each domain
 online_evaluation = dict(
-    eval_domains='all',  # 'all' | 'current' (only the set of the domain just streamed)
+    # 'stream' (the sets of the domains runner.domain_order visits, before the stream
+    # and after each visit) | 'all' (every set in data.val) | 'current' (the stream's
+    # sets before the stream, then only the set of the domain just streamed)
+    eval_domains='stream',
     samples_per_gpu=1,  # test batch size
     show=False,  # write colour predictions (to out_dir or <work_dir>/show)
     out_dir=None,
@@ -54,3 +57,6 @@ online_evaluation = dict(
 # resumable mid-stream: a checkpoint every `interval` frames (atomic, plus latest.pth)
 checkpoint_config = dict(by_epoch=False, interval=500, max_keep_ckpts=2)
 overwrite = False  # run again in a work dir holding a finished run
+# a terminal progress bar over the stream's frames with its ETA (tqdm, on stderr);
+# desc None: the work dir's name
+progress_bar = dict(enabled=True, desc=None)

@@ -9,7 +9,9 @@ search = dict(
     # type: 'float' | 'int' (low, high, log=False, step=None) | 'categorical' (choices).
     params=dict(),
     # Metrics the objective returns, in order; two or three give a Pareto front.
-    # An online run returns 'mIoU' (mean over the stream) and 'fps' (adaptation).
+    # An online run returns 'mIoU' (mean held-out mIoU over the stream),
+    # 'adapt_fps' (frames/s of the frames it adapted on), 'fps' (frames/s of the
+    # whole stream), 'inference_fps' and the other keys of summarize_run.
     objectives=[dict(metric='mIoU', direction='maximize')],
     # Optuna sampler by name: NSGAIISampler (genetic, default), NSGAIIISampler,
     # TPESampler, RandomSampler; other keys are its arguments. The seed is offset

@@ -1,4 +1,5 @@
 from .online_eval_hook import EVAL_DOMAINS, OnlineEvalHook
+from .plots import domain_label, nan_note, short_names
 from .report import compare_runs, load_rows, report_markdown, summarize_run
 from .results import (SUMMARY_METRICS, ResultsTable, atomic_np_save, atomic_write,
                       atomic_write_json, plot_stream)
@@ -7,4 +8,4 @@ from .stream_accuracy import StreamAccuracy, areas_to_metrics
 __all__ = ['EVAL_DOMAINS', 'OnlineEvalHook', 'SUMMARY_METRICS', 'ResultsTable',
            'atomic_np_save', 'atomic_write', 'atomic_write_json', 'plot_stream',
            'StreamAccuracy', 'areas_to_metrics', 'compare_runs', 'load_rows', 'report_markdown',
-           'summarize_run']
+           'summarize_run', 'domain_label', 'nan_note', 'short_names']

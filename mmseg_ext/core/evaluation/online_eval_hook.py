@@ -20,7 +20,7 @@ from .stream_accuracy import areas_to_metrics
 
 __all__ = ['OnlineEvalHook', 'EVAL_DOMAINS']
 
-EVAL_DOMAINS = ('all', 'current')
+EVAL_DOMAINS = ('all', 'stream', 'current')
 
 
 @HOOKS.register_module()
@@ -30,9 +30,12 @@ class OnlineEvalHook(Hook):
     Args:
         datasets (Sequence[Dataset]): held-out sets, one per domain (``.name``),
             built with the test pipeline.
-        eval_domains (str): 'all' evaluates every set after each visit;
-            'current' only the set of the domain just streamed (the initial
-            evaluation is always on all). Default: 'all'.
+        eval_domains (str): which sets are evaluated. 'all': every set, before
+            the stream and after each visit; 'stream': the sets of the domains
+            in ``runner.domain_order`` (a run streaming two domains evaluates
+            two), before the stream and after each visit; 'current': the
+            stream's sets before the stream, then only the set of the domain
+            just streamed. Default: 'stream'.
         samples_per_gpu (int): test batch size. Default: 1.
         show (bool): write colour-coded predictions (to ``out_dir`` or
             ``<work_dir>/show``). Default: False.
@@ -47,7 +50,7 @@ class OnlineEvalHook(Hook):
     """
 
 
-    def __init__(self, datasets, eval_domains='all', samples_per_gpu=1, show=False,
+    def __init__(self, datasets, eval_domains='stream', samples_per_gpu=1, show=False,
                  out_dir=None, plot=True, plot_name='miou_stream.png', max_images=None):
         if eval_domains not in EVAL_DOMAINS:
             raise ValueError(f'OnlineEvalHook: eval_domains must be one of '
@@ -96,14 +99,22 @@ class OnlineEvalHook(Hook):
             self.table.load(keep=self.count)
             self.table.write()
             return
-        self._evaluate(runner, 'init', -1, list(self.datasets))
+        self._evaluate(runner, 'init', -1, self._domains(runner))
+
+    def _domains(self, runner):
+        """The sets evaluated before the stream and, unless 'current', after
+        each visit: all of them, or those of the domains the stream visits."""
+        if self.eval_domains == 'all':
+            return list(self.datasets)
+        streamed = set(runner.domain_order)
+        return [d for d in self.datasets if d in streamed]
 
     def after_train_epoch(self, runner):
         name = runner.domain_order[runner.epoch]
-        if self.eval_domains == 'all':
-            domains = list(self.datasets)
-        else:
+        if self.eval_domains == 'current':
             domains = [name] if name in self.datasets else []
+        else:
+            domains = self._domains(runner)
         self._evaluate(runner, name, runner.epoch, domains)
 
     # ------------------------------------------------------------ evaluation

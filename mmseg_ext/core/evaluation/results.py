@@ -93,33 +93,37 @@ class ResultsTable:
 
 
 def plot_stream(rows, filename, title=None, runs=None):
-    """Plots mIoU per domain along the stream.
+    """Plots held-out mIoU along the stream (the OnDA / HAMLET figure).
+
+    Ticks are the evaluations after each visit in words (``'rain 25 mm/h'``;
+    ``'before the stream'`` for a run's initial evaluation), legends name domains
+    the same way and runs by the parts of their names that differ, and a value
+    that is missing (NaN) leaves a gap, said in the legend entry.
 
     Args:
         rows (list[dict]): evaluation rows of one run (``ResultsTable.rows``).
         filename (str): the PNG written.
-        title (str | None): figure title. Default: None.
+        title (str | None): figure title. Default: None (one is made up).
         runs (dict[str, list[dict]] | None): several runs (label -> rows) overlaid
             instead of ``rows``; then one line per run of the mIoU of the domain
-            just streamed. Default: None.
+            just streamed, after each visit. Default: None.
     """
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
+    from .plots import domain_label, nan_note, short_names
+
     fig, ax = plt.subplots(figsize=(9, 4.5))
     if runs:
         labels = None
-        for label, run_rows in runs.items():
-            x, y = [], []
-            for i, r in enumerate(run_rows):
-                v = r.get(f'{r["after"]}.mIoU') if r['after'] != 'init' else None
-                if v is not None:
-                    x.append(i)
-                    y.append(v)
-            ax.plot(x, y, marker='o', label=label)
-            labels = labels or [r['after'] for r in run_rows]
-        ax.set_ylabel('mIoU of the domain just streamed (%)')
+        for label, run_rows in zip(short_names(list(runs)), runs.values()):
+            visits = [r for r in run_rows if r['after'] != 'init']
+            y = [r.get(f'{r["after"]}.mIoU', float('nan')) for r in visits]
+            ax.plot(range(len(y)), y, marker='o', label=label + nan_note(y))
+            labels = labels or [r['after'] for r in visits]
+        ax.set_ylabel('held-out mIoU of the domain just streamed (%)')
+        title = title or f'{len(runs)} runs: held-out mIoU after each visit'
     else:
         labels = [r['after'] for r in rows]
         domains = []
@@ -128,17 +132,18 @@ def plot_stream(rows, filename, title=None, runs=None):
                 if k.endswith('.mIoU') and not k.startswith('stream') and \
                         k[:-5] not in domains:
                     domains.append(k[:-5])
-        for d in domains:
-            pts = [(i, r[f'{d}.mIoU']) for i, r in enumerate(rows) if f'{d}.mIoU' in r]
-            ax.plot(*zip(*pts), marker='o', label=d)
-        pts = [(i, r['stream.mIoU']) for i, r in enumerate(rows) if 'stream.mIoU' in r]
-        if pts:
-            ax.plot(*zip(*pts), linestyle='--', color='k', marker='x',
-                    label='stream (online)')
-        ax.set_ylabel('mIoU (%)')
+        for d in domains:  # lines join the evaluations of d (all, or its visits)
+            x = [i for i, r in enumerate(rows) if f'{d}.mIoU' in r]
+            y = [rows[i][f'{d}.mIoU'] for i in x]
+            ax.plot(x, y, marker='o', label=domain_label(d) + nan_note(y))
+        x = [i for i, r in enumerate(rows) if 'stream.mIoU' in r]
+        if x:
+            ax.plot(x, [rows[i]['stream.mIoU'] for i in x], linestyle='--', color='k',
+                    marker='x', label='stream mIoU of the visit (online predictions)')
+        ax.set_ylabel('held-out mIoU (%)')
     ax.set_xticks(range(len(labels or [])))
-    ax.set_xticklabels(labels or [], rotation=45, ha='right')
-    ax.set_xlabel('evaluation after domain')
+    ax.set_xticklabels([domain_label(n) for n in labels or []], rotation=45, ha='right')
+    ax.set_xlabel('evaluation after the visit of')
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
     if title:

@@ -127,3 +127,73 @@ def test_summary_and_markdown_report(tmp_path):
     assert osp.getsize(tmp_path / 'report' / 'miou_stream.png') > 1000
     with pytest.raises(FileNotFoundError, match='has no results.json'):
         summarize_run(str(tmp_path))
+
+
+@pytest.mark.parametrize('mode,init,after', [
+    ('stream', ['clear', '200mm'], ['clear', '200mm']),
+    ('all', ['clear', '25mm', '200mm'], ['clear', '25mm', '200mm']),
+    ('current', ['clear', '200mm'], ['200mm'])])
+def test_eval_domains_follow_the_stream(mode, init, after):
+    """A run streaming two of three domains evaluates those two ('stream', the
+    default) unless told 'all'; 'current' evaluates only the visited domain."""
+    sets = []
+    for name in ('clear', '25mm', '200mm'):
+        s = _Set()
+        s.name = name
+        sets.append(s)
+    hook = OnlineEvalHook(sets, eval_domains=mode)
+    assert OnlineEvalHook(sets).eval_domains == 'stream'
+    calls = []
+    hook._evaluate = lambda runner, a, visit, domains: calls.append((a, domains))
+
+    class Runner:
+        domain_order = ['clear', '200mm']
+        epoch = 1
+        work_dir = None
+
+    hook.before_run(Runner)
+    hook.after_train_epoch(Runner)
+    assert calls == [('init', init), ('200mm', after)]
+
+
+def test_figure_labels():
+    from mmseg_ext.core.evaluation import domain_label, nan_note, short_names
+    assert [domain_label(n) for n in ('init', '25mm', '200mm', 'fog150m', 'acdc_night',
+                                      'night3', 'clear', 'source')] == [
+        'before the stream', 'rain 25 mm/h', 'rain 200 mm/h', 'fog 150 m', 'ACDC night',
+        'night 3', 'clear', 'source']
+    sweep = ['261129_1200_proccity2storm_dacs_rcs_nocpl_segformer_mitb0_online_s0_ab12c',
+             '261129_1200_proccity2storm_tent_rcs_nocpl_segformer_mitb0_online_s0_9f3e1']
+    assert short_names(sweep) == ['dacs_ab12c', 'tent_9f3e1']
+    assert short_names(['work_dirs/a', 'work_dirs/a']) == ['work_dirs/a', 'work_dirs/a']
+    assert short_names(['dacs']) == ['dacs']
+    assert nan_note([1.0, 2.0]) == ''
+    assert nan_note([1.0, float('nan')]) == ' (gaps: no value)'
+    assert nan_note([float('nan')]) == ' (no value)'
+
+
+def test_cross_run_plot_has_no_init_tick_and_a_title(tmp_path, monkeypatch):
+    """The overlaid plot: one tick per visit in words, short legend names, a title,
+    a NaN run said in its legend entry."""
+    import matplotlib.figure
+    from mmseg_ext.core.evaluation import plot_stream
+    seen = {}
+    monkeypatch.setattr(matplotlib.figure.Figure, 'savefig',
+                        lambda self, f, **kw: seen.update(fig=self))
+    rows = [dict(after='init', **{'clear.mIoU': 50.0}),
+            dict(after='clear', **{'clear.mIoU': 51.0}),
+            dict(after='25mm', **{'25mm.mIoU': 40.0})]
+    broken = [dict(after='init'), dict(after='clear', **{'clear.mIoU': float('nan')}),
+              dict(after='25mm', **{'25mm.mIoU': float('nan')})]
+    plot_stream(None, str(tmp_path / 'x.png'),
+                runs={'a_dacs_s0': rows, 'a_tent_s0': broken})
+    ax = seen['fig'].axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ['clear', 'rain 25 mm/h']
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        'dacs', 'tent (no value)']
+    assert ax.get_title() == '2 runs: held-out mIoU after each visit'
+    plot_stream(rows, str(tmp_path / 'y.png'), title='run')
+    ax = seen['fig'].axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        'before the stream', 'clear', 'rain 25 mm/h']
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ['clear', 'rain 25 mm/h']
