@@ -75,7 +75,9 @@ def test_denorm_renorm_roundtrip_blur_and_bad_jitter_impl():
     std = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
     img = torch.randn(1, 3, 8, 8)
     assert torch.allclose(renorm(denorm(img, mean, std), mean, std), img, atol=1e-5)
-    blurred = gaussian_blur(img, 0.8)
-    assert blurred.shape == img.shape and blurred.std() < img.std()
+    assert torch.equal(gaussian_blur(img, 0.8), img)  # 8 px: DAFormer's kernel is 1
+    big = torch.randn(1, 3, 64, 64)
+    blurred = gaussian_blur(big, 0.8)  # 7x7 kernel
+    assert blurred.shape == big.shape and blurred.std() < 0.8 * big.std()
     with pytest.raises(ValueError, match="jitter impl must be one of .* got 'pil'"):
         color_jitter(img, mean, std, impl='pil')
