@@ -64,17 +64,21 @@ def batch_norm_stats(module):
     statistics unchanged; the rest of the module (dropout, drop-path) keeps its
     mode. This is how DAFormer's and HAMLET's EMA teacher normalises: it runs in
     train mode with dropout and drop-path switched off. Modes and momenta are
-    restored on exit, also on error."""
+    restored on exit, also on error, as is the eval-mode lock of frozen layers
+    (:func:`~mmseg_ext.models.utils.freeze.freeze`'s ``frozen_eval``), which is
+    lifted inside the block."""
     layers = batch_norms(module)
-    modes = [m.training for m in layers]
+    saved = [(m.training, getattr(m, 'frozen_eval', False)) for m in layers]
     try:
         with frozen_norm_stats(module):
             for m in layers:
+                m.frozen_eval = False
                 m.train()
             yield
     finally:
-        for m, mode in zip(layers, modes):
+        for m, (mode, locked) in zip(layers, saved):
             m.train(mode)
+            m.frozen_eval = locked
 
 
 class UDADecorator(BaseSegmentor):
