@@ -253,6 +253,8 @@ class DACS(UDADecorator):
         if self.ema_model is not None and step > 0 and self.teacher_mode == 'mirror':
             self.update_teacher(self.ema_model, ema_alpha(step, self.alpha),
                                 buffers=self.teacher_norm == 'student_running')
+
+        # Draw the step's jitter and blur decisions (DAFormer: at the step's start).
         augment = draw_augmentation(self.color_jitter_p, self.blur)
 
         # Train on source images.
