@@ -329,10 +329,7 @@ class DACS(UDADecorator):
         if self.oracle:
             label = data_batch['target_gt_semantic_seg'].squeeze(1).long()
             return label, torch.ones(label.shape, device=label.device)
-        with batch_norm_stats(self.ema_model) if self.teacher_norm == 'batch' \
-                else nullcontext():
-            logits = self.ema_model.encode_decode(target_img,
-                                                  data_batch['target_img_metas'])
+        logits = self.teacher_logits(target_img, data_batch['target_img_metas'])
         label, weight = get_pseudo_label(logits, self.pseudo_threshold)
         top, bottom = pseudo_label_crop_rows(target_img.shape[-2], *self.psweight_ignore,
                                              self.psweight_ref_height)
@@ -341,6 +338,14 @@ class DACS(UDADecorator):
         if bottom > 0:
             weight[:, -bottom:, :] = 0
         return label, weight
+
+    @torch.no_grad()
+    def teacher_logits(self, img, img_metas):
+        """The EMA teacher's logits at image size, its BatchNorm layers normalising
+        as ``teacher_norm`` says (``'batch'``: with the batch's own statistics)."""
+        with batch_norm_stats(self.ema_model) if self.teacher_norm == 'batch' \
+                else nullcontext():
+            return self.ema_model.encode_decode(img, img_metas)
 
     def mix(self, img, img_metas, gt, target_img, pseudo_label, pseudo_weight,
             ratio, augment=None):
