@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from dacs_reference import ref_blur, ref_draw, ref_jitter
 from mmcv import Config
-from test_dacs_transforms_reference import ref_blur, ref_draw, ref_jitter
 
 from mmseg_ext.models import build_train_model
 
