@@ -1,6 +1,10 @@
 # DACS (Tranheden et al., WACV 2021) with DAFormer's refinements (Hoyer et al.,
 # CVPR 2022), run online as in HAMLET. This file is the schema: it lists every
 # key of the DACS decorator with its default; variants override what changes.
+# The defaults reproduce DAFormer's public code (mmseg/models/uda/dacs.py,
+# mmseg/models/utils/dacs_transforms.py; HAMLET's are the same), pinned by
+# tests/test_reference/test_dacs_reference.py; the keys marked "variant" are the
+# project's departures from it.
 uda = dict(
     type='DACS',
     # ---- common to every method (UDADecorator) ----
@@ -44,13 +48,43 @@ uda = dict(
     # 'pretrained' model (adapters switched off).
     reference_mode='mirror',
     teacher_mode='mirror',
-    # ClassMix pastes this fraction of the source classes (step kwarg mix_ratio
-    # overrides it, HAMLET's dynamic DACS).
+    # The teacher's BatchNorm statistics. 'batch' (published): DAFormer's and
+    # HAMLET's teacher runs in train mode (dropout and drop-path off), so its
+    # BatchNorm normalises each target frame with that frame's own statistics;
+    # the EMA averages parameters only. 'student_running' (variant): the teacher
+    # runs in eval mode with the student's running statistics copied in at every
+    # EMA update. Why: with one-frame online batches the frame's own statistics
+    # are noisy and follow the frame, while the student's running statistics
+    # average the stream (with target_norm_stats=True: the target frames); on a
+    # small model it changes the pseudo-label weight more than anything else
+    # (issue 14: 0.0037 vs 0.4954 at step 0).
+    teacher_norm='batch',
+    # ClassMix pastes min(int((n + n % 2) * r), n) of the n candidate classes
+    # (HAMLET's dynamic ClassMix; r = 0.5 is DACS' int((n + n % 2) / 2), half
+    # rounded up), chosen by np.random.choice as DAFormer. The step kwarg
+    # mix_ratio overrides r (HAMLET's dynamic DACS).
     mix_class_ratio=0.5,
-    # DACS strong augmentation of the mixed image.
+    # ClassMix candidates: 'batch' (published: DAFormer and HAMLET take
+    # torch.unique of the whole source batch, the ignore label included), 'image'
+    # (the original DACS code: each image's own labels, ignore included),
+    # 'image_valid' (variant: each image's labels without the ignore label, so
+    # the count is over real classes and no ignored region is pasted). The three
+    # agree on one-image batches whose label has no ignored pixels.
+    mix_class_candidates='batch',
+    # DACS strong augmentation of the mixed image: per step, colour jitter when a
+    # uniform draw exceeds color_jitter_probability and blur when one exceeds 0.5
+    # (Python's random, as DAFormer); blur sigma U[0.15, 1.15), kernel the odd one
+    # of ceil(0.1 * side) and ceil(0.1 * side) - 1 (DAFormer's rule).
     blur=True,
     color_jitter_strength=0.2,
     color_jitter_probability=0.2,
+    # Colour-jitter formulas: 'kornia058' (published: kornia 0.5.8's ColorJitter as
+    # DACS, DAFormer and HAMLET call it; additive brightness, multiplicative
+    # contrast, saturation scaled in HSV, hue rotation, in a random order) or
+    # 'torchvision' (variant: torchvision's ColorJitter, multiplicative brightness,
+    # contrast towards the mean grey, saturation as a blend with grey; the
+    # project's jitter before issue 14, kept to compare runs made with it).
+    jitter_impl='kornia058',
     # Train on the augmented target with pseudo-labels instead of the mix.
     target_only=False,
     # Weights of the source (clean) and mixed losses.

@@ -6,7 +6,7 @@ from mmseg.models.losses import accuracy
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.ops import resize
 
-__all__ = ['CustomEncoderDecoder']
+__all__ = ['CustomEncoderDecoder', 'weighted_head_losses', 'weighted_decode_losses']
 
 
 @SEGMENTORS.register_module()
@@ -82,20 +82,9 @@ class CustomEncoderDecoder(EncoderDecoder):
         losses = dict()
         if return_feat:
             losses['features'] = x
-        losses.update(self._decode_head_forward_train(
-            x, img_metas, gt_semantic_seg, seg_weight, **head_kwargs))
-        if self.with_auxiliary_head:
-            losses.update(self._auxiliary_head_forward_train(x, img_metas,
-                                                             gt_semantic_seg))
+        losses.update(weighted_head_losses(self, x, gt_semantic_seg, seg_weight,
+                                           **head_kwargs))
         return losses
-
-    def _decode_head_forward_train(self, x, img_metas, gt_semantic_seg,
-                                   seg_weight=None, **head_kwargs):
-        if seg_weight is None and not head_kwargs:
-            return super()._decode_head_forward_train(x, img_metas, gt_semantic_seg)
-        seg_logits = self.decode_head(x, **head_kwargs)
-        return add_prefix(weighted_decode_losses(self.decode_head, seg_logits,
-                                                 gt_semantic_seg, seg_weight), 'decode')
 
 
 def check_head_channels(backbone, head, owner):
@@ -124,6 +113,34 @@ def check_head_channels(backbone, head, owner):
                          f'match the backbone outputs {expected} (embed_dims '
                          f'{list(widths)}); use the model file of one size, '
                          f'configs/_base_/models/segformer_mit-b*.py')
+
+
+def weighted_head_losses(segmentor, x, seg_label, seg_weight=None, **head_kwargs):
+    """Decode and auxiliary head losses of an mmseg encoder-decoder, every head
+    weighted by the same per-pixel ``seg_weight`` (DAFormer's pseudo-label weight).
+
+    The one weighted-loss path of the project: :class:`CustomEncoderDecoder` (and
+    its subclasses) and :meth:`UDADecorator.seg_losses` for mmseg's
+    ``EncoderDecoder`` both call it. Keys as mmseg's: ``decode.*``, ``aux.*`` (one
+    auxiliary head) or ``aux_{i}.*`` (a list of them).
+
+    Args:
+        segmentor (EncoderDecoder): the model whose heads apply.
+        x (list[Tensor]): its encoder features.
+        seg_label (Tensor): ``(N, 1, H, W)`` labels.
+        seg_weight (Tensor, optional): ``(N, H, W)`` pixel weights. Default: None.
+        **head_kwargs: passed to the decode head's forward (modular decoding).
+    """
+    losses = add_prefix(weighted_decode_losses(
+        segmentor.decode_head, segmentor.decode_head(x, **head_kwargs), seg_label,
+        seg_weight), 'decode')
+    if segmentor.with_auxiliary_head:
+        heads = segmentor.auxiliary_head
+        many = isinstance(heads, nn.ModuleList)
+        for idx, head in enumerate(heads if many else [heads]):
+            losses.update(add_prefix(weighted_decode_losses(
+                head, head(x), seg_label, seg_weight), f'aux_{idx}' if many else 'aux'))
+    return losses
 
 
 def weighted_decode_losses(head, seg_logits, seg_label, seg_weight=None):

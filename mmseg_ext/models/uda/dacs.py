@@ -4,14 +4,22 @@ from contextlib import nullcontext
 import torch
 
 from ..builder import UDA
-from ..utils.dacs_transforms import (downscale_label_ratio, get_class_masks,
-                                     get_mean_std, get_pseudo_label, one_mix,
-                                     pseudo_label_crop_rows, strong_transform)
+from ..utils.dacs_transforms import (JITTER_IMPLS, MIX_CLASS_CANDIDATES,
+                                     downscale_label_ratio, draw_augmentation,
+                                     get_class_masks, get_mean_std, get_pseudo_label,
+                                     one_mix, pseudo_label_crop_rows, strong_transform)
 from ..utils.freeze import REFERENCE_MODES, make_reference_model
 from .ema import copy_weights, ema_alpha
-from .uda_decorator import UDADecorator, frozen_norm_stats, softmax_entropy
+from .uda_decorator import (UDADecorator, batch_norm_stats, frozen_norm_stats,
+                            softmax_entropy)
 
-__all__ = ['DACS']
+__all__ = ['DACS', 'TEACHER_NORMS']
+
+#: How the EMA teacher's BatchNorm layers normalise: ``'batch'`` with the target
+#: batch's own statistics, its buffers never averaged (DAFormer, HAMLET: the
+#: teacher runs in train mode); ``'student_running'`` with the student's running
+#: statistics, copied into the teacher at every EMA update (eval mode).
+TEACHER_NORMS = ('batch', 'student_running')
 
 
 def masked_feat_dist(f1, f2, mask=None):
@@ -43,6 +51,13 @@ class DACS(UDADecorator):
     distance to the reference -> pseudo-label the target with the teacher ->
     ClassMix -> train on the mixed image (-> target feature distance, entropy).
 
+    The defaults reproduce DAFormer's ``mmseg/models/uda/dacs.py`` and
+    ``mmseg/models/utils/dacs_transforms.py`` (HAMLET's are the same): its random
+    draws in its order, kornia 0.5.8's colour jitter, its blur kernel, its ClassMix
+    class choice and count, a teacher whose BatchNorm uses the target batch's
+    statistics. ``teacher_norm``, ``jitter_impl`` and ``mix_class_candidates``
+    select the project's variants (``configs/_base_/uda/dacs.py`` says why).
+
     Args:
         alpha (float): EMA teacher momentum, warmed up as
             ``min(1 - 1/(t+1), alpha)``. Default: 0.999.
@@ -66,11 +81,22 @@ class DACS(UDADecorator):
             adapters) or ``'pretrained'`` (adapters off). Default: 'mirror'.
         teacher_mode (str): same choice for the EMA teacher; a 'pretrained'
             teacher stays the source model (no EMA update). Default: 'mirror'.
-        mix_class_ratio (float): fraction of source classes ClassMix pastes;
-            the step kwarg ``mix_ratio`` overrides it. Default: 0.5.
-        blur (bool): Gaussian blur in the strong augmentation. Default: True.
+        teacher_norm (str): the teacher's BatchNorm statistics, one of
+            :data:`TEACHER_NORMS`. Default: 'batch'.
+        mix_class_ratio (float): fraction r of the candidate classes ClassMix
+            pastes (``min(int((n + n % 2) r), n)``); the step kwarg ``mix_ratio``
+            overrides it. Default: 0.5.
+        mix_class_candidates (str): which classes ClassMix chooses from, one of
+            :data:`~mmseg_ext.models.utils.dacs_transforms.MIX_CLASS_CANDIDATES`.
+            Default: 'batch'.
+        blur (bool): Gaussian blur in the strong augmentation (drawn with
+            probability 0.5 per step). Default: True.
         color_jitter_strength (float): colour jitter s. Default: 0.2.
-        color_jitter_probability (float): colour jitter p. Default: 0.2.
+        color_jitter_probability (float): colour jitter p: jitter when a uniform
+            draw exceeds it (once per step). Default: 0.2.
+        jitter_impl (str): colour-jitter formulas, one of
+            :data:`~mmseg_ext.models.utils.dacs_transforms.JITTER_IMPLS`.
+            Default: 'kornia058'.
         target_only (bool): train on the (augmented) target image with its
             pseudo-labels instead of the mixed image. Default: False.
         clean_loss_weight (float): weight of the source loss. Default: 1.0.
@@ -103,10 +129,13 @@ class DACS(UDADecorator):
                  target_feature_dist_lambda=0.0,
                  reference_mode='mirror',
                  teacher_mode='mirror',
+                 teacher_norm='batch',
                  mix_class_ratio=0.5,
+                 mix_class_candidates='batch',
                  blur=True,
                  color_jitter_strength=0.2,
                  color_jitter_probability=0.2,
+                 jitter_impl='kornia058',
                  target_only=False,
                  clean_loss_weight=1.0,
                  mix_loss_weight=1.0,
@@ -140,11 +169,15 @@ class DACS(UDADecorator):
         if pseudo_weight_ref_height <= 0:
             raise ValueError(f'{name}: pseudo_weight_ref_height must be > 0, '
                              f'got {pseudo_weight_ref_height}')
-        for key, mode in (('reference_mode', reference_mode),
-                          ('teacher_mode', teacher_mode)):
-            if mode not in REFERENCE_MODES:
-                raise ValueError(f'{name}: {key} must be one of {REFERENCE_MODES}, '
-                                 f'got {mode!r}')
+        for key, value, allowed in (
+                ('reference_mode', reference_mode, REFERENCE_MODES),
+                ('teacher_mode', teacher_mode, REFERENCE_MODES),
+                ('teacher_norm', teacher_norm, TEACHER_NORMS),
+                ('mix_class_candidates', mix_class_candidates, MIX_CLASS_CANDIDATES),
+                ('jitter_impl', jitter_impl, JITTER_IMPLS)):
+            if value not in allowed:
+                raise ValueError(f'{name}: {key} must be one of {allowed}, '
+                                 f'got {value!r}')
         if imnet_feature_dist_classes is not None:
             bad = [c for c in imnet_feature_dist_classes
                    if not isinstance(c, int) or not 0 <= c < self.num_classes]
@@ -160,9 +193,11 @@ class DACS(UDADecorator):
         self.fdist_scale_min_ratio = imnet_feature_dist_scale_min_ratio
         self.tgt_fdist_lambda = target_feature_dist_lambda
         self.mix_class_ratio = mix_class_ratio
+        self.mix_class_candidates = mix_class_candidates
         self.blur = blur
         self.color_jitter_s = color_jitter_strength
         self.color_jitter_p = color_jitter_probability
+        self.jitter_impl = jitter_impl
         self.target_only = target_only
         self.clean_loss_weight = clean_loss_weight
         self.mix_loss_weight = mix_loss_weight
@@ -172,6 +207,7 @@ class DACS(UDADecorator):
 
         # A 'pretrained' teacher is the fixed source model: it is never EMA-updated.
         self.teacher_mode = teacher_mode
+        self.teacher_norm = teacher_norm
         self.ema_model = None if oracle else make_reference_model(self.model,
                                                                    teacher_mode)
         if self.fdist_lambda > 0 or self.tgt_fdist_lambda > 0:
@@ -215,7 +251,11 @@ class DACS(UDADecorator):
 
         # Update the EMA teacher (initialised as a copy at step 0).
         if self.ema_model is not None and step > 0 and self.teacher_mode == 'mirror':
-            self.update_teacher(self.ema_model, ema_alpha(step, self.alpha))
+            self.update_teacher(self.ema_model, ema_alpha(step, self.alpha),
+                                buffers=self.teacher_norm == 'student_running')
+
+        # Draw the step's jitter and blur decisions (DAFormer: at the step's start).
+        augment = draw_augmentation(self.color_jitter_p, self.blur)
 
         # Train on source images.
         with_fdist = self.fdist_lambda > 0
@@ -242,7 +282,7 @@ class DACS(UDADecorator):
         # ClassMix (or the target alone) with colour jitter and blur.
         mixed_img, mixed_lbl, mixed_weight = self.mix(
             img, img_metas, gt, target_img, pseudo_label, pseudo_weight,
-            self.mix_class_ratio if mix_ratio is None else mix_ratio)
+            self.mix_class_ratio if mix_ratio is None else mix_ratio, augment)
 
         # Train on the mixed images.
         if self.mix_loss_weight > 0:
@@ -289,7 +329,7 @@ class DACS(UDADecorator):
         if self.oracle:
             label = data_batch['target_gt_semantic_seg'].squeeze(1).long()
             return label, torch.ones(label.shape, device=label.device)
-        logits = self.ema_model.encode_decode(target_img, data_batch['target_img_metas'])
+        logits = self.teacher_logits(target_img, data_batch['target_img_metas'])
         label, weight = get_pseudo_label(logits, self.pseudo_threshold)
         top, bottom = pseudo_label_crop_rows(target_img.shape[-2], *self.psweight_ignore,
                                              self.psweight_ref_height)
@@ -299,27 +339,43 @@ class DACS(UDADecorator):
             weight[:, -bottom:, :] = 0
         return label, weight
 
+    @torch.no_grad()
+    def teacher_logits(self, img, img_metas):
+        """The EMA teacher's logits at image size, its BatchNorm layers normalising
+        as ``teacher_norm`` says (``'batch'``: with the batch's own statistics)."""
+        with batch_norm_stats(self.ema_model) if self.teacher_norm == 'batch' \
+                else nullcontext():
+            return self.ema_model.encode_decode(img, img_metas)
+
     def mix(self, img, img_metas, gt, target_img, pseudo_label, pseudo_weight,
-            ratio):
+            ratio, augment=None):
         """ClassMix of each source/target pair (the target alone if ``target_only``).
+
+        Args:
+            augment (tuple[bool, bool] | None): this step's colour-jitter and blur
+                decisions; None draws them now (:func:`draw_augmentation`).
+                Default: None.
 
         Returns:
             tuple: mixed images ``[N, 3, H, W]``, labels ``[N, 1, H, W]`` and pixel
             weights ``[N, H, W]`` (1 on pasted source pixels).
         """
+        if augment is None:
+            augment = draw_augmentation(self.color_jitter_p, self.blur)
+        jitter, blur = augment
         mean, std = get_mean_std(img_metas, img.device)
         if self.target_only:
             masks = [torch.zeros_like(g, dtype=torch.float) for g in gt]
         else:
-            masks, _ = get_class_masks(gt, ratio)
+            masks, _ = get_class_masks(gt, ratio, self.mix_class_candidates)
         mixed_img, mixed_lbl, mixed_weight = [], [], []
         for i, mask in enumerate(masks):
             m_img, m_lbl = strong_transform(
                 mask, mean[i:i + 1], std[i:i + 1],
                 data=torch.stack((img[i], target_img[i])),
                 target=torch.stack((gt[i, 0].long(), pseudo_label[i])),
-                jitter_strength=self.color_jitter_s,
-                jitter_probability=self.color_jitter_p, blur=self.blur)
+                jitter=jitter, jitter_strength=self.color_jitter_s,
+                jitter_impl=self.jitter_impl, blur=blur)
             _, m_weight = one_mix(mask, target=torch.stack(
                 (torch.ones_like(pseudo_weight[i]), pseudo_weight[i])))
             mixed_img.append(m_img)

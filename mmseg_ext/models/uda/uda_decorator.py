@@ -19,12 +19,13 @@ from mmseg.models import build_segmentor
 from mmseg.models.segmentors import BaseSegmentor
 
 from ...core.batch import unwrap_batch
-from ..segmentors.custom_encoder_decoder import weighted_decode_losses
+from ..segmentors.custom_encoder_decoder import weighted_head_losses
 from ..utils.freeze import freeze
 from .ema import ema_tensors, ema_update
 from .ewc import EWCPenalty
 
-__all__ = ['UDADecorator', 'softmax_entropy', 'batch_norms', 'frozen_norm_stats']
+__all__ = ['UDADecorator', 'softmax_entropy', 'batch_norms', 'frozen_norm_stats',
+           'batch_norm_stats']
 
 
 def softmax_entropy(logits, dim=1):
@@ -54,6 +55,30 @@ def frozen_norm_stats(module):
     finally:
         for m, momentum in zip(layers, momenta):
             m.momentum = momentum
+
+
+@contextmanager
+def batch_norm_stats(module):
+    """Inside the block, ``module``'s BatchNorm layers normalise with the batch's
+    own statistics (train mode) whatever the module's mode, and leave their running
+    statistics unchanged; the rest of the module (dropout, drop-path) keeps its
+    mode. This is how DAFormer's and HAMLET's EMA teacher normalises: it runs in
+    train mode with dropout and drop-path switched off. Modes and momenta are
+    restored on exit, also on error, as is the eval-mode lock of frozen layers
+    (:func:`~mmseg_ext.models.utils.freeze.freeze`'s ``frozen_eval``), which is
+    lifted inside the block."""
+    layers = batch_norms(module)
+    saved = [(m.training, getattr(m, 'frozen_eval', False)) for m in layers]
+    try:
+        with frozen_norm_stats(module):
+            for m in layers:
+                m.frozen_eval = False
+                m.train()
+            yield
+    finally:
+        for m, (mode, locked) in zip(layers, saved):
+            m.train(mode)
+            m.frozen_eval = locked
 
 
 class UDADecorator(BaseSegmentor):
@@ -182,7 +207,7 @@ class UDADecorator(BaseSegmentor):
             m.eval()
         return self
 
-    def update_teacher(self, teacher, alpha):
+    def update_teacher(self, teacher, alpha, buffers=True):
         """:func:`~.ema.ema_update` of ``teacher`` from the student.
 
         The tensor lists are made at the first call and reused; moving the
@@ -191,12 +216,17 @@ class UDADecorator(BaseSegmentor):
         Args:
             teacher (nn.Module): the EMA teacher (a mirror of the student).
             alpha (float): momentum in [0, 1].
+            buffers (bool): also copy the student's floating-point buffers
+                (BatchNorm running statistics) into the teacher; False averages
+                the parameters only, as DAFormer's ``_update_ema``.
+                Default: True.
         """
         student = self.get_model()
         cache = self._ema_cache
         if cache is None or cache[0] is not teacher or cache[1] is not student:
             cache = self._ema_cache = (teacher, student, ema_tensors(teacher, student))
-        ema_update(teacher, student, alpha, cache[2])
+        tensors = cache[2] if buffers else (*cache[2][:2], [], [])
+        ema_update(teacher, student, alpha, tensors)
 
     def _apply(self, fn, *args, **kwargs):
         self._ema_cache = None  # device/dtype moves replace the buffer tensors
@@ -387,7 +417,9 @@ class UDADecorator(BaseSegmentor):
 
         Uses the segmentor's own ``forward_train`` when it takes ``seg_weight``
         and ``return_feat`` (``CustomEncoderDecoder``, ``ModularEncoderDecoder``);
-        for mmseg's ``EncoderDecoder`` computes the head losses here.
+        for mmseg's ``EncoderDecoder`` computes the head losses here. Both go
+        through :func:`weighted_head_losses`: decode and auxiliary heads get the
+        same pixel weights.
 
         Args:
             model (BaseSegmentor): the segmentor (student).
@@ -415,16 +447,7 @@ class UDADecorator(BaseSegmentor):
         losses = OrderedDict()
         if return_feat:
             losses['features'] = feats
-        logits = model.decode_head(feats)
-        losses.update(add_prefix(weighted_decode_losses(
-            model.decode_head, logits, gt_semantic_seg, seg_weight), 'decode'))
-        if model.with_auxiliary_head:
-            heads = model.auxiliary_head
-            heads = heads if isinstance(heads, torch.nn.ModuleList) else [heads]
-            for idx, head in enumerate(heads):
-                prefix = 'aux' if len(heads) == 1 else f'aux_{idx}'
-                losses.update(add_prefix(weighted_decode_losses(
-                    head, head(feats), gt_semantic_seg, seg_weight), prefix))
+        losses.update(weighted_head_losses(model, feats, gt_semantic_seg, seg_weight))
         return losses
 
     def backward(self, loss, name, log_vars, retain_graph=False, log_value=True):

@@ -2,19 +2,29 @@
 https://arxiv.org/abs/2007.08702) as refined by DAFormer (Hoyer et al., CVPR 2022).
 
 ClassMix masks, one-mix of a source/target pair, colour jitter and Gaussian blur
-on normalised images. Colour jitter and blur reuse torchvision's tensor ops; all
-randomness comes from torch's generator (seeded by the runner), on the input's
-device.
+on normalised images, pseudo-labels and their confidence weight.
+
+By default every formula and every random draw is the one of DAFormer's
+``mmseg/models/utils/dacs_transforms.py`` and ``mmseg/models/uda/dacs.py`` (HAMLET
+uses the same file): the per-step jitter and blur decisions come from Python's
+``random``, the ClassMix class choice and the blur sigma from NumPy's global
+generator, and the colour-jitter factors from torch's CPU generator, drawn as
+kornia 0.5.8's ``ColorJitter`` draws them. The runner seeds and checkpoints all
+three generators (``online_src/rng.py``).
 """
 import math
+import random
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 import torchvision.transforms.functional as TF
 from torchvision.transforms import ColorJitter
 
-__all__ = ['get_mean_std', 'denorm', 'renorm', 'generate_class_mask',
-           'get_class_masks', 'one_mix', 'color_jitter', 'gaussian_blur',
+__all__ = ['MIX_CLASS_CANDIDATES', 'JITTER_IMPLS', 'get_mean_std', 'denorm', 'renorm',
+           'generate_class_mask', 'mix_class_count', 'get_class_masks', 'one_mix',
+           'rgb_to_hsv', 'hsv_to_rgb', 'draw_kornia058_jitter', 'kornia058_color_jitter',
+           'color_jitter', 'blur_kernel_size', 'gaussian_blur', 'draw_augmentation',
            'strong_transform', 'pseudo_label_crop_rows', 'get_pseudo_label',
            'downscale_label_ratio']
 
@@ -54,6 +64,16 @@ def renorm(img, mean, std):
     return img.mul(255.0).sub(mean).div(std)
 
 
+#: ClassMix candidate classes: ``'batch'`` every label in the source batch (the
+#: ignore label included; DAFormer, HAMLET), ``'image'`` every label of the image
+#: (the ignore label included; the original DACS code), ``'image_valid'`` the
+#: image's labels without the ignore label.
+MIX_CLASS_CANDIDATES = ('batch', 'image', 'image_valid')
+#: Colour-jitter formulas: kornia 0.5.8's ``ColorJitter`` (DACS, DAFormer, HAMLET)
+#: or torchvision's ``ColorJitter``.
+JITTER_IMPLS = ('kornia058', 'torchvision')
+
+
 def generate_class_mask(label, classes):
     """Mask of the pixels of ``label`` whose class is in ``classes``.
 
@@ -68,16 +88,32 @@ def generate_class_mask(label, classes):
     return label.unsqueeze(0).eq(classes).any(0).float()
 
 
-def get_class_masks(labels, ratio=0.5, ignore_index=255):
-    """ClassMix masks: per image, pick ``ceil(ratio * n)`` of its ``n`` classes.
+def mix_class_count(n, ratio):
+    """Number of classes ClassMix pastes out of ``n`` candidates.
 
-    DACS picks half the classes present in the source label (``ratio=0.5``);
-    HAMLET's dynamic DACS changes the ratio per step.
+    HAMLET's dynamic ClassMix (Colomer et al., ICCV 2023):
+    ``min(int((n + n % 2) * ratio), n)``; at ``ratio=0.5`` it is exactly DACS'
+    ``int((n + n % 2) / 2)`` (half the classes, rounded up).
+
+    Args:
+        n (int): number of candidate classes.
+        ratio (float): fraction in [0, 1].
+    """
+    return min(int((n + n % 2) * ratio), n)
+
+
+def get_class_masks(labels, ratio=0.5, candidates='batch', ignore_index=255):
+    """ClassMix masks: per image, :func:`mix_class_count` of the candidate classes.
+
+    As DAFormer's ``get_class_masks``: the candidates are ``torch.unique`` of the
+    source labels (see :data:`MIX_CLASS_CANDIDATES`), the chosen ones
+    ``np.random.choice(n, k, replace=False)`` from NumPy's global generator.
 
     Args:
         labels (Tensor): ``[N, 1, H, W]`` source labels.
-        ratio (float): fraction of the present classes pasted. Default: 0.5.
-        ignore_index (int): label never chosen. Default: 255.
+        ratio (float): fraction of the candidates pasted. Default: 0.5.
+        candidates (str): one of :data:`MIX_CLASS_CANDIDATES`. Default: 'batch'.
+        ignore_index (int): label left out by ``'image_valid'``. Default: 255.
 
     Returns:
         tuple[list[Tensor], list[Tensor]]: per image a ``[1, H, W]`` float mask and
@@ -85,13 +121,18 @@ def get_class_masks(labels, ratio=0.5, ignore_index=255):
     """
     if not 0.0 <= ratio <= 1.0:
         raise ValueError(f'ClassMix ratio must be in [0, 1], got {ratio}')
+    if candidates not in MIX_CLASS_CANDIDATES:
+        raise ValueError(f'ClassMix candidates must be one of {MIX_CLASS_CANDIDATES}, '
+                         f'got {candidates!r}')
+    batch_classes = torch.unique(labels) if candidates == 'batch' else None
     masks, chosen = [], []
     for label in labels:
-        classes = torch.unique(label)
-        classes = classes[classes != ignore_index]
-        n_pick = int(math.ceil(classes.numel() * ratio))
-        perm = torch.randperm(classes.numel(), device=classes.device)
-        pick = classes[perm[:n_pick]]
+        classes = batch_classes if batch_classes is not None else torch.unique(label)
+        if candidates == 'image_valid':
+            classes = classes[classes != ignore_index]
+        n = classes.numel()
+        choice = np.random.choice(n, mix_class_count(n, ratio), replace=False)
+        pick = classes[torch.as_tensor(choice, dtype=torch.long, device=classes.device)]
         masks.append(generate_class_mask(label[0], pick).unsqueeze(0))
         chosen.append(pick)
     return masks, chosen
@@ -120,49 +161,170 @@ def one_mix(mask, data=None, target=None):
     return mixed_data, mixed_target
 
 
-def color_jitter(img, mean, std, strength=0.2, probability=0.2):
-    """DACS colour jitter of a normalised image batch.
+def rgb_to_hsv(rgb, eps=1e-6):
+    """RGB in [0, 1] -> HSV with hue in radians [0, 2 pi), as kornia 0.5.8.
 
-    Applied when a uniform draw exceeds ``probability`` (DACS' convention), with
-    brightness, contrast, saturation and hue factors of ``strength``.
+    ``s = (max - min) / (max + eps)``; the hue sector is the first maximal channel.
+
+    Args:
+        rgb (Tensor): ``[..., 3, H, W]``.
+        eps (float): saturation denominator guard. Default: 1e-6.
+    """
+    r, g, b = rgb.unbind(-3)
+    value, argmax = rgb.max(-3)  # first maximal channel on ties
+    delta = value - rgb.min(-3)[0]
+    sat = delta / (value + eps)
+    delta = torch.where(delta == 0, torch.ones_like(delta), delta)
+    sector = torch.stack(((g - b) / delta, 2.0 + (b - r) / delta,
+                          4.0 + (r - g) / delta), dim=-3)
+    hue = sector.gather(-3, argmax.unsqueeze(-3)).squeeze(-3)
+    hue = 2 * math.pi * ((hue / 6.0) % 1.0)
+    return torch.stack((hue, sat, value), dim=-3)
+
+
+def hsv_to_rgb(hsv):
+    """Inverse of :func:`rgb_to_hsv` (hue in radians, any real value).
+
+    Channel ``c`` is ``v - v s clamp(min(k, 4 - k), 0, 1)`` with
+    ``k = (n_c + 6 h / 2 pi) mod 6`` and ``n = (5, 3, 1)`` for R, G, B.
+    """
+    hue, sat, value = hsv.unbind(-3)
+    sextant = (hue / (2 * math.pi) * 6).unsqueeze(-3)
+    n = torch.tensor([5.0, 3.0, 1.0], dtype=hsv.dtype, device=hsv.device)
+    k = (n.view(3, 1, 1) + sextant) % 6
+    ramp = torch.minimum(k, 4 - k).clamp(0, 1)
+    return value.unsqueeze(-3) * (1 - sat.unsqueeze(-3) * ramp)
+
+
+def draw_kornia058_jitter(n, strength):
+    """Colour-jitter factors drawn as kornia 0.5.8's ``ColorJitter(s, s, s, s)``.
+
+    On torch's CPU generator in float32 (kornia draws there whatever the image's
+    device), in kornia's order: brightness, contrast, hue, saturation factors
+    (``lo + U[0, 1) (hi - lo)``, one per image), then the order of the four
+    adjustments (one ``randperm(4)`` for the batch). Ranges: ``[1 - s, 1 + s]``
+    (brightness clamped to [0, 2], contrast and saturation to [0, inf)) and hue
+    ``[-s, s]`` clamped to [-0.5, 0.5].
+
+    Args:
+        n (int): number of images.
+        strength (float): jitter strength s >= 0.
+
+    Returns:
+        dict: ``brightness``, ``contrast``, ``saturation``, ``hue`` (``[n]``
+        float32 tensors) and ``order`` (``[4]`` long: 0 brightness, 1 contrast,
+        2 saturation, 3 hue).
+    """
+    s = torch.tensor(float(strength), dtype=torch.float32)
+    sign = torch.tensor([-1.0, 1.0])
+
+    def draw(center, low, high):
+        lo, hi = (s.repeat(2) * sign + center).clamp(low, high)
+        return lo + torch.rand(n, dtype=torch.float32) * (hi - lo)
+
+    factors = dict(brightness=draw(1.0, 0.0, 2.0), contrast=draw(1.0, 0.0, math.inf),
+                   hue=draw(0.0, -0.5, 0.5), saturation=draw(1.0, 0.0, math.inf))
+    factors['order'] = torch.randperm(4, dtype=torch.float32).long()
+    return factors
+
+
+def kornia058_color_jitter(rgb, factors):
+    """kornia 0.5.8's colour adjustments of an RGB batch in [0, 1], in ``order``.
+
+    Brightness is additive (``clamp(x + b - 1)``), contrast multiplicative
+    (``clamp(c x)``), saturation scales S in HSV (``clamp(s S)``), hue rotates H
+    by ``2 pi h`` (``fmod``); the clamps are to [0, 1].
+
+    Args:
+        rgb (Tensor): ``[N, 3, H, W]``.
+        factors (dict): :func:`draw_kornia058_jitter`'s output.
+    """
+    per_image = {k: factors[k].to(rgb.device, rgb.dtype).view(-1, 1, 1, 1)
+                 for k in ('brightness', 'contrast', 'saturation', 'hue')}
+
+    def saturation(x):
+        hsv = rgb_to_hsv(x)
+        sat = (hsv[:, 1:2] * per_image['saturation']).clamp(0, 1)
+        return hsv_to_rgb(torch.cat((hsv[:, :1], sat, hsv[:, 2:]), dim=1))
+
+    def hue(x):
+        hsv = rgb_to_hsv(x)
+        shifted = torch.fmod(hsv[:, :1] + per_image['hue'] * 2 * math.pi, 2 * math.pi)
+        return hsv_to_rgb(torch.cat((shifted, hsv[:, 1:]), dim=1))
+
+    steps = (lambda x: (x + (per_image['brightness'] - 1)).clamp(0, 1),
+             lambda x: (x * per_image['contrast']).clamp(0, 1),
+             saturation, hue)
+    for idx in factors['order'].tolist():
+        rgb = steps[idx](rgb)
+    return rgb
+
+
+def color_jitter(img, mean, std, strength=0.2, impl='kornia058'):
+    """DACS colour jitter of a normalised image batch (always applied: the
+    per-step decision is :func:`draw_augmentation`'s).
 
     Args:
         img (Tensor): ``[N, 3, H, W]`` normalised image.
         mean (Tensor): ``[1, 3, 1, 1]`` normalisation mean.
         std (Tensor): ``[1, 3, 1, 1]`` normalisation std.
-        strength (float): jitter strength s. Default: 0.2.
-        probability (float): draw threshold p. Default: 0.2.
+        strength (float): jitter strength s of brightness, contrast, saturation
+            and hue. Default: 0.2.
+        impl (str): ``'kornia058'`` (:func:`kornia058_color_jitter`, DACS/DAFormer/
+            HAMLET) or ``'torchvision'`` (torchvision's ``ColorJitter`` on the
+            image clamped to [0, 1]: multiplicative brightness, contrast towards
+            the grey mean, saturation as a blend with grey, hue capped at 0.5).
+            Default: 'kornia058'.
     """
-    if torch.rand(()).item() <= probability or strength <= 0:
-        return img
-    jitter = ColorJitter(brightness=strength, contrast=strength,
-                         saturation=strength, hue=min(strength, 0.5))
-    rgb = denorm(img, mean, std).clamp(0, 1)
-    return renorm(jitter(rgb), mean, std)
+    if impl not in JITTER_IMPLS:
+        raise ValueError(f'colour jitter impl must be one of {JITTER_IMPLS}, got {impl!r}')
+    rgb = denorm(img, mean, std)
+    if impl == 'kornia058':
+        rgb = kornia058_color_jitter(rgb, draw_kornia058_jitter(len(img), strength))
+    else:
+        rgb = ColorJitter(brightness=strength, contrast=strength, saturation=strength,
+                          hue=min(strength, 0.5))(rgb.clamp(0, 1))
+    return renorm(rgb, mean, std)
 
 
-def gaussian_blur(img, apply=True, sigma_range=(0.15, 1.15)):
-    """DACS Gaussian blur: sigma uniform in ``sigma_range``, kernel ~10% of the size.
+def blur_kernel_size(size):
+    """DAFormer's Gaussian kernel size for an image side of ``size`` pixels: the
+    odd number among ``ceil(0.1 size)`` and ``ceil(0.1 size) - 1``."""
+    c = math.ceil(0.1 * size)
+    return c if c % 2 else c - 1
+
+
+def gaussian_blur(img, sigma):
+    """DACS Gaussian blur with :func:`blur_kernel_size` kernels and reflected borders
+    (kornia's ``GaussianBlur2d`` as DAFormer calls it; torchvision's op here).
 
     Args:
         img (Tensor): ``[N, C, H, W]`` image.
-        apply (bool): blur or return the input. Default: True.
-        sigma_range (tuple[float]): range of the random sigma.
-            Default: (0.15, 1.15).
+        sigma (float): standard deviation (DAFormer draws it from U[0.15, 1.15)).
     """
-    if not apply:
-        return img
-    sigma = sigma_range[0] + (sigma_range[1] - sigma_range[0]) * torch.rand(()).item()
-    kernel = []
-    for size in img.shape[-2:]:
-        k = int(math.ceil(0.1 * size))
-        kernel.append(max(k + 1 - k % 2, 3))  # odd, at least 3
-    return TF.gaussian_blur(img, kernel[::-1], [sigma, sigma])
+    kernel = [blur_kernel_size(img.shape[-1]), blur_kernel_size(img.shape[-2])]
+    return TF.gaussian_blur(img, kernel, [sigma, sigma])
 
 
-def strong_transform(mask, mean, std, data=None, target=None, jitter_strength=0.2,
-                     jitter_probability=0.2, blur=True):
+def draw_augmentation(jitter_probability=0.2, blur=True):
+    """DAFormer's per-step decisions, from Python's ``random``: colour jitter when
+    ``U[0, 1) > jitter_probability``, blur when ``U[0, 1) > 0.5`` (not drawn when
+    ``blur`` is off). The same decisions hold for every image of the step.
+
+    Returns:
+        tuple[bool, bool]: apply colour jitter, apply blur.
+    """
+    jitter = random.uniform(0, 1) > jitter_probability
+    blur_draw = random.uniform(0, 1) if blur else 0
+    return jitter, blur_draw > 0.5
+
+
+def strong_transform(mask, mean, std, data=None, target=None, jitter=False,
+                     jitter_strength=0.2, jitter_impl='kornia058', blur=False):
     """DACS strong augmentation of one pair: one-mix, then colour jitter and blur.
+
+    The blur sigma is drawn here from NumPy's generator, U[0.15, 1.15), after the
+    jitter factors, as in DAFormer.
 
     Args:
         mask (Tensor): ClassMix mask of the pair.
@@ -171,14 +333,17 @@ def strong_transform(mask, mean, std, data=None, target=None, jitter_strength=0.
         data (Tensor | None): ``[2, 3, H, W]`` source/target images. Default: None.
         target (Tensor | None): ``[2, H, W]`` labels or pixel weights.
             Default: None.
+        jitter (bool): apply :func:`color_jitter`. Default: False.
         jitter_strength (float): see :func:`color_jitter`. Default: 0.2.
-        jitter_probability (float): see :func:`color_jitter`. Default: 0.2.
-        blur (bool): draw a blur with probability 0.5. Default: True.
+        jitter_impl (str): see :func:`color_jitter`. Default: 'kornia058'.
+        blur (bool): apply :func:`gaussian_blur`. Default: False.
     """
     data, target = one_mix(mask, data, target)
     if data is not None:
-        data = color_jitter(data, mean, std, jitter_strength, jitter_probability)
-        data = gaussian_blur(data, apply=blur and torch.rand(()).item() > 0.5)
+        if jitter:
+            data = color_jitter(data, mean, std, jitter_strength, jitter_impl)
+        if blur:
+            data = gaussian_blur(data, np.random.uniform(0.15, 1.15))
     return data, target
 
 
@@ -198,9 +363,9 @@ def pseudo_label_crop_rows(height, ignore_top, ignore_bottom, ref_height):
 def get_pseudo_label(logits, threshold):
     """Hard pseudo-labels and DACS' confidence weight from teacher logits.
 
-    The weight is the fraction of pixels (over the whole batch, as DAFormer)
-    whose maximum softmax probability reaches ``threshold``, broadcast to every
-    pixel.
+    As DAFormer: the weight is the fraction of pixels (over the whole batch)
+    whose maximum softmax probability reaches ``threshold`` (counted exactly, in
+    float64), broadcast to every pixel; the pseudo-label crop zeroes rows after.
 
     Args:
         logits (Tensor): ``[N, K, H, W]`` teacher logits.
@@ -211,8 +376,8 @@ def get_pseudo_label(logits, threshold):
         ``[N, H, W]`` (float).
     """
     prob, label = torch.softmax(logits.detach(), dim=1).max(dim=1)
-    fraction = prob.ge(threshold).float().mean()
-    return label, fraction * torch.ones_like(prob)
+    fraction = prob.ge(threshold).sum(dtype=torch.float64) / prob.numel()
+    return label, fraction.to(prob.dtype) * torch.ones_like(prob)
 
 
 def downscale_label_ratio(label, scale_factor, min_ratio, num_classes,

@@ -1,6 +1,8 @@
 """DACS online: EMA teacher, reference model, pseudo-labels, mixing, switches."""
 import copy
+import random
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -16,6 +18,15 @@ def build(model_cfg, seg_type='CustomEncoderDecoder', **uda):
     torch.manual_seed(0)
     cfg = Config(dict(model=model_cfg(seg_type), uda=dict(type='DACS', **uda)))
     return build_train_model(cfg)
+
+
+def seed_all(seed):
+    """Seeds the three generators a DACS step draws from (as DAFormer: Python's
+    random for the augmentation decisions, NumPy for the ClassMix choice and the
+    blur sigma, torch for the jitter factors)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
 
 
 def snapshot(module):
@@ -127,7 +138,7 @@ def test_step_count_is_a_host_int_and_resumes(model_cfg, make_batch):
     model = build(model_cfg, alpha=0.99)
     opt = optimizer(model)
     for seed in range(3):
-        torch.manual_seed(seed)  # the mixing draws from the global generator
+        seed_all(seed)  # the mixing draws from the global generators
         model.train_step(make_batch(seed=seed), opt)
     assert type(model.steps_done) is int and model.steps_done == 3
     assert model.local_iter.item() == 3  # the checkpointed copy follows
@@ -141,7 +152,7 @@ def test_step_count_is_a_host_int_and_resumes(model_cfg, make_batch):
     fresh_opt = optimizer(fresh)
     fresh_opt.load_state_dict(copy.deepcopy(opt.state_dict()))  # no shared moments
     for method, opt_ in ((model, opt), (fresh, fresh_opt)):
-        torch.manual_seed(3)
+        seed_all(3)
         method.train_step(make_batch(seed=3), opt_)
     assert fresh.steps_done == model.steps_done == 4
     for (n, a), b in zip(model.state_dict().items(), fresh.state_dict().values()):
@@ -334,7 +345,7 @@ def test_target_norm_stats_fold_the_target_batch_statistics(model_cfg, make_batc
     with torch.no_grad():
         ref.encode_decode(batch['target_img'], batch['target_img_metas'])
     for model in (plain, adabn):  # same ClassMix draws
-        torch.manual_seed(1)
+        seed_all(1)
         model.train_step(copy.deepcopy(batch), optimizer(model))
     bns = [n for n, m in adabn.model.named_modules()
            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
@@ -380,3 +391,77 @@ def test_frozen_norm_stats_restores_momentum_on_error():
             assert torch.equal(net[1].running_mean, torch.zeros(4))
             raise RuntimeError('boom')
     assert (net[1].momentum, net[2].momentum) == (0.3, None)
+
+
+def aux_model_cfg(model_cfg, seg_type):
+    """The tiny segmentor plus an FCN auxiliary head on the last stage."""
+    backbone = 'MixTransformer' if seg_type != 'EncoderDecoder' else 'MixVisionTransformer'
+    cfg = model_cfg(seg_type, backbone)
+    cfg['auxiliary_head'] = dict(
+        type='FCNHead', in_channels=16, in_index=3, channels=8, num_convs=1,
+        concat_input=False, dropout_ratio=0.0, num_classes=19, align_corners=False,
+        norm_cfg=dict(type='BN', requires_grad=True),
+        loss_decode=dict(type='CrossEntropyLoss', loss_weight=0.4))
+    return cfg
+
+
+@pytest.mark.parametrize('seg_type', ['CustomEncoderDecoder', 'EncoderDecoder'])
+def test_pixel_weights_reach_the_auxiliary_head(model_cfg, make_batch, seg_type):
+    """One weighted-loss path: seg_weight scales decode and auxiliary losses alike,
+    for the project's segmentor and for mmseg's (through seg_losses)."""
+    torch.manual_seed(0)
+    model = build_train_model(Config(dict(model=aux_model_cfg(model_cfg, seg_type),
+                                          uda=dict(type='DACS')))).eval()
+    b = make_batch()
+    args = (model.model, b['img'], b['img_metas'], b['gt_semantic_seg'])
+    plain = model.seg_losses(*args)
+    half = model.seg_losses(*args, seg_weight=torch.full((1, 64, 128), 0.5))
+    assert plain['aux.loss_ce'].item() > 0
+    for key in ('decode.loss_ce', 'aux.loss_ce'):
+        assert torch.allclose(half[key], 0.5 * plain[key], rtol=1e-5), key
+    zero = model.seg_losses(*args, seg_weight=torch.zeros(1, 64, 128))
+    assert zero['aux.loss_ce'].item() == 0.0 and zero['decode.loss_ce'].item() == 0.0
+    model.model.zero_grad()
+    zero['aux.loss_ce'].backward()
+    aux = list(model.model.auxiliary_head.parameters())
+    assert aux and all(p.grad is None or not p.grad.any() for p in aux)
+
+
+def test_teacher_norm_batch_uses_frame_statistics_and_averages_parameters_only(
+        model_cfg, make_batch):
+    model = build(model_cfg, alpha=0.9)
+    assert model.teacher_norm == 'batch'  # the published default
+    opt = optimizer(model)
+    model.train_step(make_batch(seed=0), opt)
+    model.train_step(make_batch(seed=1), opt)
+    name = 'decode_head.fusion_conv.bn.running_mean'
+    student_bn = dict(model.model.named_buffers())[name]
+    teacher_bn = dict(model.ema_model.named_buffers())[name]
+    # buffers never averaged nor copied, never moved by the teacher's forwards
+    assert torch.equal(teacher_bn, torch.zeros_like(teacher_bn))
+    assert not torch.equal(student_bn, teacher_bn)
+    # the pseudo-label forward is a train-mode BatchNorm forward of the teacher
+    b = make_batch(seed=2)
+    probe = copy.deepcopy(model.model)
+    probe.load_state_dict(model.ema_model.state_dict())
+    with torch.no_grad():
+        logits = probe.train().encode_decode(b['target_img'], b['target_img_metas'])
+    label, _ = model.pseudo_label(b)
+    assert torch.equal(label, logits.argmax(1))
+    assert not model.ema_model.training  # modes restored after the block
+    assert all(not m.training for m in model.ema_model.modules()
+               if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
+    # the variant: eval mode with the student's running statistics copied in
+    variant = build(model_cfg, alpha=0.9, teacher_norm='student_running')
+    variant.train_step(make_batch(seed=0), optimizer(variant))
+    after_step_0 = dict(variant.model.named_buffers())[name].clone()
+    variant.train_step(make_batch(seed=1), optimizer(variant))  # copies, then trains
+    assert torch.equal(dict(variant.ema_model.named_buffers())[name], after_step_0)
+
+
+@pytest.mark.parametrize('key, value', [('teacher_norm', 'running'),
+                                        ('jitter_impl', 'kornia'),
+                                        ('mix_class_candidates', 'all')])
+def test_bad_variant_names_are_refused(model_cfg, key, value):
+    with pytest.raises(ValueError, match=f"{key} must be one of .* got '{value}'"):
+        build(model_cfg, **{key: value})

@@ -1,6 +1,5 @@
 """DACS helpers: ClassMix, pseudo-label weight and crop, label downscaling."""
-import math
-
+import numpy as np
 import pytest
 import torch
 
@@ -10,12 +9,17 @@ from mmseg_ext.models.utils.dacs_transforms import (
 
 
 def test_classmix_mask_holds_exactly_the_chosen_classes_and_mixes_exactly():
-    torch.manual_seed(0)
+    np.random.seed(0)
     label = torch.tensor([0, 3, 5, 7, 9, 255]).repeat_interleave(4).view(1, 1, 4, 6)
-    masks, chosen = get_class_masks(label, ratio=0.5)
-    present = 5  # 255 is never chosen
-    assert chosen[0].numel() == math.ceil(present / 2)
+    masks, chosen = get_class_masks(label, ratio=0.5, candidates='image_valid')
+    assert chosen[0].numel() == 3  # int((5 + 1) / 2) of the 5 valid classes
     assert 255 not in chosen[0].tolist()
+    # DAFormer's candidates (the default): the ignore label is one of 6 classes
+    for _ in range(20):
+        assert get_class_masks(label)[1][0].numel() == 3
+    assert any(255 in get_class_masks(label)[1][0].tolist() for _ in range(20))
+    with pytest.raises(ValueError, match="candidates must be one of .* got 'all'"):
+        get_class_masks(label, candidates='all')
     expected = torch.isin(label[0], chosen[0]).float()
     assert torch.equal(masks[0], expected)
 
@@ -66,12 +70,14 @@ def test_downscale_label_ratio_majority_and_ignore():
     assert out.tolist() == [[[[0, 3], [255, 5]]]]
 
 
-def test_denorm_renorm_roundtrip_and_jitter_off():
+def test_denorm_renorm_roundtrip_blur_and_bad_jitter_impl():
     mean = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
     std = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
     img = torch.randn(1, 3, 8, 8)
     assert torch.allclose(renorm(denorm(img, mean, std), mean, std), img, atol=1e-5)
-    assert color_jitter(img, mean, std, strength=0.2, probability=1.0) is img
-    assert gaussian_blur(img, apply=False) is img
-    blurred = gaussian_blur(img, apply=True)
-    assert blurred.shape == img.shape and blurred.std() < img.std()
+    assert torch.equal(gaussian_blur(img, 0.8), img)  # 8 px: DAFormer's kernel is 1
+    big = torch.randn(1, 3, 64, 64)
+    blurred = gaussian_blur(big, 0.8)  # 7x7 kernel
+    assert blurred.shape == big.shape and blurred.std() < 0.8 * big.std()
+    with pytest.raises(ValueError, match="jitter impl must be one of .* got 'pil'"):
+        color_jitter(img, mean, std, impl='pil')
