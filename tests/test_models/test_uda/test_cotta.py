@@ -80,7 +80,7 @@ def test_train_step_reuses_the_deployed_prediction_of_the_same_frame(model_cfg,
     def no_second_pass(*args):
         raise AssertionError('teacher augmentation pass ran twice')
 
-    model.teacher_aug_probs = no_second_pass
+    model.teacher_views = no_second_pass
     assert model.train_step(batch, opt)['log_vars']['tgt.decode.loss_ce'] > 0
     # next step: the teacher moved, so the same frame is predicted again
     with pytest.raises(AssertionError, match='ran twice'):

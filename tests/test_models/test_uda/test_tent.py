@@ -59,7 +59,7 @@ def test_tent_is_source_free(model_cfg, make_batch):
 
 
 def test_tent_running_stats_switch(model_cfg, make_batch):
-    model = build(model_cfg, use_batch_stats=False).train()
+    model = build(model_cfg, use_batch_stats=False, predict_batch_stats=False).train()
     bns = [m for m in model.model.modules() if isinstance(m, nn.BatchNorm2d)]
     assert bns and not any(m.training for m in bns)
     stats = [m.running_mean.clone() for m in bns]
