@@ -91,6 +91,7 @@ def test_prediction_statistics_switch(model_cfg, make_batch):
     def opt_of(method):
         return torch.optim.SGD([p for p in method.parameters() if p.requires_grad],
                                lr=0.0)
+
     tent = build(model_cfg)
     bn = tent.model.decode_head.fusion_conv.bn
     stats = bn.running_mean.clone()
