@@ -204,7 +204,7 @@ class CoTTA(UDADecorator):
     def after_step(self):
         """Teacher EMA step, then stochastic restore of the student."""
         self.update_teacher(self.ema_model, self.alpha,
-                            copy_norm_stats=self.teacher_copy_norm_stats)
+                            buffers=self.teacher_copy_norm_stats)
         if self.restore_probability > 0:
             self.restore()
 

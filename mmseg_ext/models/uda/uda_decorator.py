@@ -182,7 +182,7 @@ class UDADecorator(BaseSegmentor):
             m.eval()
         return self
 
-    def update_teacher(self, teacher, alpha, copy_norm_stats=True):
+    def update_teacher(self, teacher, alpha, buffers=True):
         """:func:`~.ema.ema_update` of ``teacher`` from the student.
 
         The tensor lists are made at the first call and reused; moving the
@@ -191,16 +191,16 @@ class UDADecorator(BaseSegmentor):
         Args:
             teacher (nn.Module): the EMA teacher (a mirror of the student).
             alpha (float): momentum in [0, 1].
-            copy_norm_stats (bool): also copy the student's floating-point
-                buffers (BatchNorm running statistics) into the teacher; False
-                averages the parameters only and leaves the teacher's buffers
-                as they are (CoTTA's reference). Default: True.
+            buffers (bool): also copy the student's floating-point buffers
+                (BatchNorm running statistics) into the teacher; False averages
+                the parameters only, as DAFormer's ``_update_ema``.
+                Default: True.
         """
         student = self.get_model()
         cache = self._ema_cache
         if cache is None or cache[0] is not teacher or cache[1] is not student:
             cache = self._ema_cache = (teacher, student, ema_tensors(teacher, student))
-        tensors = cache[2] if copy_norm_stats else cache[2][:2] + ([], [])
+        tensors = cache[2] if buffers else (*cache[2][:2], [], [])
         ema_update(teacher, student, alpha, tensors)
 
     def _apply(self, fn, *args, **kwargs):

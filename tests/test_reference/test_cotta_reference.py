@@ -17,7 +17,7 @@ import copy
 import torch
 import torch.nn.functional as F
 
-from .tiny_segformer import build_pair, frames
+from tiny_segformer import build_pair, frames
 
 SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 

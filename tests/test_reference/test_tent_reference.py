@@ -15,7 +15,7 @@ Written here from that description, with mmseg's own ``EncoderDecoder``.
 import torch
 import torch.nn as nn
 
-from .tiny_segformer import build_pair, frames
+from tiny_segformer import build_pair, frames
 
 NORMS = (nn.LayerNorm, nn.BatchNorm2d)
 
