@@ -13,9 +13,11 @@ each student ``weight``/``bias`` element returns to its source value where
 own ``EncoderDecoder`` (not the project's code).
 """
 import copy
+import sys
 
 import torch
 import torch.nn.functional as F
+from mmcv.runner import build_optimizer
 
 from tiny_segformer import build_pair, frames
 
@@ -123,3 +125,20 @@ def test_the_project_variant_is_not_the_reference():
     method.train_step(dict(target_img=img, target_img_metas=metas), optimizer)
     assert not all(torch.allclose(p, r, rtol=1e-5, atol=1e-7) for p, r in zip(
         method.model.parameters(), ref['student'].parameters()))
+
+
+def test_experiment_6_uses_cottas_optimizer(repo_root):
+    """CoTTA's protocol (``single_gpu_cotta``): Adam, lr 6e-5 / 8, betas
+    (0.9, 0.999), no weight decay, one learning rate for every parameter."""
+    sys.path.insert(0, repo_root)
+    import experiments
+    from mmseg_ext.apis.sweep import resolve_config
+    cfgs = experiments.generate_experiment_cfgs(6)
+    assert {c['name_parts']['uda'] for c in cfgs} == {'source', 'tent', 'dacs', 'cotta'}
+    method, _ = build_pair(dict(type='CoTTA'))
+    for cfg in cfgs:
+        optimizer_cfg = resolve_config(cfg, root=repo_root).optimizer
+        optimizer = build_optimizer(method, optimizer_cfg)
+        assert type(optimizer) is torch.optim.Adam
+        assert {(g['lr'], g['betas'], g['weight_decay']) for g in optimizer.param_groups} \
+            == {(6e-5 / 8, (0.9, 0.999), 0.0)}
