@@ -93,10 +93,16 @@ def test_scaled_size_rounds_half_up_as_mmcv():
     assert scaled_size((128, 256), 1.75) == (224, 448)
 
 
-def test_teacher_runs_one_forward_per_scale_with_the_flip_batched(model_cfg, make_batch):
+@pytest.mark.parametrize('aug, expected', [
+    (dict(aug_scales=[0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]), [('ema_model', 2)] * 7),
+    (dict(aug_scales=[0.5, 2.0], aug_flip=False), [('ema_model', 1)] * 3),
+])
+def test_teacher_runs_one_forward_per_scale_with_the_flip_batched(model_cfg, make_batch,
+                                                                  aug, expected):
     """7 scales x flip: 7 teacher forwards of batch 2N (the scale-1 view is not
-    computed again for the anchor rule) and 1 anchor forward of batch N."""
-    model = build(model_cfg, aug_scales=[0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0])
+    computed again for the anchor rule) and 1 anchor forward of batch N; without
+    scale 1 the single view is one more forward."""
+    model = build(model_cfg, **aug)
     b = make_batch(n=1, source=False)
     calls = []
     for name in ('ema_model', 'anchor_model'):
@@ -107,7 +113,7 @@ def test_teacher_runs_one_forward_per_scale_with_the_flip_batched(model_cfg, mak
             return orig(img, metas)
         getattr(model, name).encode_decode = counted
     model.online_inference(b['target_img'], b['target_img_metas'])
-    assert sorted(calls) == [('anchor_model', 1)] + [('ema_model', 2)] * 7
+    assert sorted(calls) == [('anchor_model', 1)] + expected
 
 
 def test_batched_flips_equal_separate_forwards(model_cfg, make_batch):
