@@ -5,7 +5,8 @@ implement it and the parts of the run name it sets. Edit these lists to change w
 a sweep crosses; ``experiments.py`` decides which ids cross what.
 """
 # Source -> target streams: dataset _base_ (source first, targets, val sets), the
-# source model the stream starts from, and runner overrides (domain order).
+# source model the stream starts from, runner overrides (domain order) and the
+# schedule _base_ when the stream's protocol has its own (default SCHEDULE).
 DATASETS = dict(
     proccity_storm=dict(
         bases=['configs/_base_/datasets/proccity_storm.py'],
@@ -20,6 +21,9 @@ DATASETS = dict(
         src='cs', tgt='acdc',
         runner=dict(domain_order=['clear', 'acdc_fog', 'acdc_night', 'acdc_rain',
                                   'acdc_snow']),
+        # CoTTA's protocol: every method adapts with its optimizer (Adam 7.5e-6,
+        # no weight decay, no x10 head lr)
+        schedule=['configs/_base_/schedules/adam_cotta.py'],
         source_checkpoint='pretrained/segformer_mit-b0_cityscapes.pth'),
 )
 MODELS = dict(

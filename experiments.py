@@ -11,7 +11,7 @@ configs (:mod:`mmseg_ext.apis.sweep`). The lists crossed come from ``config.py``
 | 3 | seeds 0,1,2 of source-only / TENT / DACS on the ProcCity storm |
 | 4 | learning rates of DACS on the ProcCity storm |
 | 5 | methods on Cityscapes -> rain storm (OnDA protocol), MiT-B0 |
-| 6 | methods on Cityscapes -> ACDC (CoTTA protocol), MiT-B0 |
+| 6 | methods on Cityscapes -> ACDC (CoTTA protocol: every method with CoTTA's Adam 7.5e-6, no weight decay, `_base_/schedules/adam_cotta.py`), MiT-B0 |
 | 7 | backbones MiT-B0/B1/B1+adapter for DACS on the Cityscapes storm |
 """
 import itertools
@@ -51,7 +51,7 @@ def experiment_cfg(dataset='proccity_storm', model='mitb0', method='dacs',
     d, m, u, v = (lists.DATASETS[dataset], lists.MODELS[model], lists.METHODS[method],
                   lists.ONLINE_VARIANTS[variant])
     cfg = dict(_base_=['configs/_base_/default_runtime.py'] + m['bases'] + d['bases'] +
-               u['bases'] + list(lists.SCHEDULE) + [v['base']])
+               u['bases'] + list(d.get('schedule', lists.SCHEDULE)) + [v['base']])
     runner = dict(frames_per_domain=lists.FRAMES_PER_DOMAIN)
     _merge(runner, d.get('runner', {}))
     _merge(runner, u.get('runner', {}))

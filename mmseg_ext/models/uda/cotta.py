@@ -7,33 +7,63 @@ from ..utils.freeze import make_reference_model
 from .ema import copy_weights
 from .uda_decorator import UDADecorator
 
-__all__ = ['CoTTA']
+__all__ = ['CoTTA', 'scaled_size']
+
+
+def scaled_size(size, scale):
+    """``(h, w)`` scaled and rounded half up, as mmcv's ``rescale_size`` (the
+    size mmseg's ``MultiScaleFlipAug`` + ``Resize(keep_ratio=True)`` give an
+    image at ratio ``scale``)."""
+    return tuple(int(s * scale + 0.5) for s in size)
 
 
 @UDA.register_module()
 class CoTTA(UDADecorator):
     """Continual test-time adaptation (Wang et al., CVPR 2022,
-    https://arxiv.org/abs/2203.13591), segmentation version.
+    https://arxiv.org/abs/2203.13591), segmentation version (the Cityscapes ->
+    ACDC code of github.com/qinenergy/cotta, ``single_gpu_cotta``).
 
-    Per target batch: the EMA teacher predicts at several scales (and flipped);
-    where the frozen source (anchor) model is confident (max softmax >=
-    ``anchor_threshold``) the pseudo-label is the teacher's plain prediction,
-    elsewhere the augmentation average. The student trains on it with
-    cross-entropy; after the optimizer step the teacher takes an EMA step and
-    each trainable student weight is restored to its source value with
-    probability ``restore_probability``. The deployed prediction (stream
-    accuracy, evaluation) is the pseudo-label rule itself, as in CoTTA.
+    Per target batch: the EMA teacher predicts at several scales, each also
+    flipped, and the softmax outputs are averaged at image size; where the
+    frozen source (anchor) model's scale-1 confidence (max softmax) exceeds
+    ``anchor_threshold`` the pseudo-label is the teacher's scale-1 unflipped
+    prediction, elsewhere the augmentation average. The student trains on it
+    with cross-entropy; after the optimizer step the teacher takes an EMA step
+    of the parameters and each trainable student weight is restored to its
+    source value with probability ``restore_probability``. The deployed
+    prediction (stream accuracy, evaluation) is the pseudo-label rule itself.
+
+    As in the reference, by default the student adapts in eval mode (source
+    BatchNorm running statistics, no dropout or drop-path) and the teacher keeps
+    the source BatchNorm statistics (parameters only are averaged), so no
+    normalisation statistic ever leaves the source. Departures on purpose: the
+    teacher's scaled views resize the normalised frame bilinearly (the reference
+    resizes the raw image in the data pipeline, so only the uint8 rounding
+    differs) and every trainable parameter can be restored (the reference
+    restores parameters named ``weight``/``bias``, which are all the parameters
+    of its SegFormer; mmseg's ``MixVisionTransformer`` also has
+    ``in_proj_weight``/``in_proj_bias``).
 
     Args:
         alpha (float): teacher EMA momentum (no warm-up). Default: 0.999.
         restore_probability (float): stochastic-restore probability p.
             Default: 0.01.
-        anchor_threshold (float): anchor confidence threshold in (0, 1).
+        anchor_threshold (float): anchor confidence threshold in (0, 1); the
+            single view is used where the confidence is strictly above it.
             Default: 0.69.
         aug_scales (Sequence[float]): teacher input scales.
             Default: (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0).
         aug_flip (bool): add the horizontally flipped input at each scale.
             Default: True.
+        student_train_mode (bool): adapt the student in train mode (dropout and
+            drop-path of the model config active, BatchNorm normalising with the
+            frame's statistics and updating its running ones) instead of the
+            reference's eval mode. Default: False.
+        teacher_copy_norm_stats (bool): copy the student's BatchNorm running
+            statistics into the teacher at every EMA step (with
+            ``student_train_mode`` or ``target_norm_stats`` this adds online
+            AdaBN to the deployed prediction) instead of keeping the source
+            ones. Default: False.
         **kwargs: :class:`UDADecorator` arguments.
     """
 
@@ -44,6 +74,8 @@ class CoTTA(UDADecorator):
                  anchor_threshold=0.69,
                  aug_scales=(0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0),
                  aug_flip=True,
+                 student_train_mode=False,
+                 teacher_copy_norm_stats=False,
                  **kwargs):
         super().__init__(model, **kwargs)
         if not 0.0 <= alpha <= 1.0:
@@ -57,20 +89,38 @@ class CoTTA(UDADecorator):
         if not aug_scales or any(s <= 0 for s in aug_scales):
             raise ValueError(f'CoTTA: aug_scales must be a non-empty list of '
                              f'positive scales, got {aug_scales!r}')
+        if self.target_norm_stats and not student_train_mode:
+            raise ValueError('CoTTA: target_norm_stats=True updates BatchNorm '
+                             'running statistics in train mode; it needs '
+                             'student_train_mode=True')
         self.alpha = alpha
         self.restore_probability = restore_probability
         self.anchor_threshold = anchor_threshold
         self.aug_scales = tuple(float(s) for s in aug_scales)
         self.aug_flip = aug_flip
+        self.student_train_mode = student_train_mode
+        self.teacher_copy_norm_stats = teacher_copy_norm_stats
         self.ema_model = make_reference_model(self.model, 'mirror')
         self.anchor_model = make_reference_model(self.model, 'mirror')
         # (frame, its version, teacher/anchor state step, probs): the runner's
         # online_inference and the following train_step see the same frame
         # and the same teacher, so the costly multi-scale pass runs once.
         self._deployed_cache = None
+        self._restore_cache = None  # (parameter ids, groups) of restore()
 
     def frozen_models(self):
         return [self.ema_model, self.anchor_model]
+
+    def train(self, mode=True):
+        """The student stays in eval mode unless ``student_train_mode``."""
+        super().train(mode)
+        if mode and not self.student_train_mode:
+            self.get_model().eval()
+        return self
+
+    def _apply(self, fn, *args, **kwargs):
+        self._restore_cache = None  # new parameter tensors after a move
+        return super()._apply(fn, *args, **kwargs)
 
     def init_snapshots(self):
         """Teacher and anchor start as copies of the source student."""
@@ -78,28 +128,50 @@ class CoTTA(UDADecorator):
         copy_weights(self.anchor_model, self.model)
 
     @torch.no_grad()
+    def teacher_views(self, img, img_metas):
+        """Teacher softmax over the augmentations, at image size.
+
+        Each scale runs as one forward of the frame and its flip together
+        (batch ``2N``; the teacher is in eval mode, so the samples do not
+        interact). Views are summed in the reference's order (scale, then
+        flip), softmax after resizing, flipped back after the softmax.
+
+        Returns:
+            tuple[Tensor]: the mean over ``aug_scales`` x flips and the
+            scale-1 unflipped view (computed apart when 1 is not a scale),
+            each ``[N, C, H, W]``.
+        """
+        size = img.shape[-2:]
+        n = img.shape[0]
+        metas = list(img_metas) * (2 if self.aug_flip else 1)
+        total, count, plain = 0.0, 0, None
+        for scale in self.aug_scales:
+            x = img if scale == 1.0 else resize(img, size=scaled_size(size, scale),
+                                                mode='bilinear', align_corners=False)
+            if self.aug_flip:
+                x = torch.cat([x, x.flip(-1)])
+            logits = resize(self.ema_model.encode_decode(x, metas), size=size,
+                            mode='bilinear', align_corners=self.align_corners)
+            probs = torch.softmax(logits, dim=1)
+            if scale == 1.0 and plain is None:
+                plain = probs[:n]
+            total = total + probs[:n]
+            count += 1
+            if self.aug_flip:
+                total = total + probs[n:].flip(-1)
+                count += 1
+        if plain is None:
+            plain = torch.softmax(self.ema_model.encode_decode(img, img_metas), dim=1)
+        return total / count, plain
+
     def teacher_aug_probs(self, img, img_metas):
         """Teacher softmax averaged over ``aug_scales`` x flips, at image size."""
-        size = img.shape[-2:]
-        total, count = 0.0, 0
-        for scale in self.aug_scales:
-            x = img if scale == 1.0 else resize(img, scale_factor=scale,
-                                                mode='bilinear', align_corners=False)
-            for flip in ((False, True) if self.aug_flip else (False, )):
-                xi = x.flip(-1) if flip else x
-                logits = self.ema_model.encode_decode(xi, img_metas)
-                if flip:
-                    logits = logits.flip(-1)
-                logits = resize(logits, size=size, mode='bilinear',
-                                align_corners=self.align_corners)
-                total = total + torch.softmax(logits, dim=1)
-                count += 1
-        return total / count
+        return self.teacher_views(img, img_metas)[0]
 
     @torch.no_grad()
     def deployed_probs(self, img, img_metas):
-        """CoTTA's prediction: teacher where the anchor is confident, else the
-        teacher's augmentation average."""
+        """CoTTA's prediction: the teacher's scale-1 view where the anchor is
+        confident, else the teacher's augmentation average."""
         step = self.steps_done
         cache = self._deployed_cache
         # Same frame, same step: reuse. Compared by content, since the runner's
@@ -112,9 +184,8 @@ class CoTTA(UDADecorator):
             self.init_snapshots()
         anchor_conf = torch.softmax(self.anchor_model.encode_decode(img, img_metas),
                                     dim=1).max(1, keepdim=True)[0]
-        plain = torch.softmax(self.ema_model.encode_decode(img, img_metas), dim=1)
-        averaged = self.teacher_aug_probs(img, img_metas)
-        probs = torch.where(anchor_conf >= self.anchor_threshold, plain, averaged)
+        averaged, plain = self.teacher_views(img, img_metas)
+        probs = torch.where(anchor_conf > self.anchor_threshold, plain, averaged)
         self._deployed_cache = (img.detach().clone(), step, probs)
         return probs
 
@@ -132,15 +203,54 @@ class CoTTA(UDADecorator):
     @torch.no_grad()
     def after_step(self):
         """Teacher EMA step, then stochastic restore of the student."""
-        self.update_teacher(self.ema_model, self.alpha)
-        if self.restore_probability <= 0:
-            return
-        anchor = dict(self.anchor_model.named_parameters())
-        for name, param in self.model.named_parameters():
-            if param.requires_grad:
-                keep = torch.rand(param.shape, device=param.device) \
-                    >= self.restore_probability
-                param.copy_(torch.where(keep, param, anchor[name]))
+        self.update_teacher(self.ema_model, self.alpha,
+                            buffers=self.teacher_copy_norm_stats)
+        if self.restore_probability > 0:
+            self.restore()
+
+    def _restore_groups(self):
+        """Trainable student parameters with their anchor copies, grouped by
+        (device, dtype), each group with one flat buffer and its views shaped
+        like the parameters; made again when the trainable set changes."""
+        pairs = [(p, a) for p, a in zip(self.model.parameters(),
+                                        self.anchor_model.parameters())
+                 if p.requires_grad]
+        ids = tuple(id(p) for p, _ in pairs)
+        if self._restore_cache is not None and self._restore_cache[0] == ids:
+            return self._restore_cache[1]
+        by_kind = {}
+        for p, a in pairs:
+            by_kind.setdefault((p.device, p.dtype), []).append((p, a))
+        groups = []
+        for (device, dtype), group in by_kind.items():
+            params = [p for p, _ in group]
+            flat = torch.empty(sum(p.numel() for p in params), device=device,
+                               dtype=dtype)
+            views = [v.view_as(p) for v, p in
+                     zip(flat.split([p.numel() for p in params]), params)]
+            groups.append((params, [a for _, a in group], flat, views))
+        self._restore_cache = (ids, groups)
+        return groups
+
+    @torch.no_grad()
+    def restore(self):
+        """Stochastic restore: each trainable student weight takes its anchor
+        (source) value with probability ``restore_probability``.
+
+        The reference draws ``torch.rand(p.shape) < p`` per parameter and sets
+        ``anchor * mask + param * (1 - mask)``. Here one uniform draw fills a
+        flat buffer of all the parameters (the same numbers in the same order
+        on the CPU generator, so results are bit-identical there; a CUDA
+        generator draws other numbers of the same distribution), and the
+        update is ``param * keep + anchor * (1 - keep)`` as two multi-tensor
+        ops.
+        """
+        for params, anchors, flat, views in self._restore_groups():
+            flat.uniform_()
+            flat.ge_(self.restore_probability)  # 1 keeps the adapted value
+            torch._foreach_mul_(params, views)
+            flat.neg_().add_(1.0)  # 1 restores the source value
+            torch._foreach_addcmul_(params, anchors, views)
 
     # -------------------------------------------- mmseg test API: deployed rule
     def inference(self, img, img_meta, rescale):

@@ -1,34 +1,79 @@
 """TENT: fully test-time adaptation by entropy minimisation."""
+from contextlib import contextmanager, nullcontext
+
 import torch.nn as nn
 
 from ..builder import UDA
 from .uda_decorator import UDADecorator, batch_norms, softmax_entropy
 
-__all__ = ['TENT']
+__all__ = ['TENT', 'batch_stats_only']
 
 #: Normalisation layers whose affine parameters TENT adapts.
 NORM_LAYERS = (nn.LayerNorm, nn.modules.batchnorm._BatchNorm, nn.GroupNorm)
+
+
+@contextmanager
+def batch_stats_only(module):
+    """Inside the block, ``module``'s BatchNorm layers normalise with the
+    statistics of the batch they see, in train and eval mode alike, and never
+    update their running statistics: TENT's ``configure_model``
+    (``track_running_stats=False``, running statistics set to None), undone on
+    exit (also on error). Layers frozen by
+    :func:`~mmseg_ext.models.utils.freeze.freeze` keep their running
+    statistics."""
+    layers = [m for m in batch_norms(module) if not getattr(m, 'frozen_eval', False)]
+    saved = [(m.track_running_stats, m.running_mean, m.running_var) for m in layers]
+    for m in layers:
+        m.track_running_stats = False
+        m.running_mean = None
+        m.running_var = None
+    try:
+        yield
+    finally:
+        for m, (track, mean, var) in zip(layers, saved):
+            m.track_running_stats = track
+            m.running_mean = mean
+            m.running_var = var
 
 
 @UDA.register_module()
 class TENT(UDADecorator):
     """Entropy minimisation on the target, updating only norm affine parameters.
 
-    Wang et al., ICLR 2021 (https://arxiv.org/abs/2006.10726): one gradient step
-    per target batch on the mean per-pixel prediction entropy; every parameter
-    except the weight and bias of LayerNorm/BatchNorm/GroupNorm layers is frozen;
-    batch-norm layers normalise with the batch statistics. No source data.
+    Wang et al., ICLR 2021 (https://arxiv.org/abs/2006.10726), public code
+    github.com/DequanWang/tent (``configure_model``, ``forward_and_adapt``): one
+    gradient step per target batch on the mean per-pixel prediction entropy;
+    every parameter except the weight and bias of the normalisation layers is
+    frozen (TENT's ``collect_params`` takes BatchNorm only; a transformer has
+    LayerNorms, so LayerNorm/BatchNorm/GroupNorm here); batch-norm layers
+    normalise with the batch statistics. No source data.
+
+    As in TENT, the prediction of a frame (:meth:`deployed_probs`, and the
+    mmseg test API used by evaluation) also normalises with the statistics of
+    the batch being predicted, and no running statistic is tracked. The
+    prediction runs in eval mode (no dropout or drop-path; the reference's
+    networks have none).
 
     Args:
         use_batch_stats (bool): batch-norm layers normalise with the statistics
-            of the target batch (TENT), not their running estimates.
-            Default: True.
+            of the target batch (TENT) during adaptation steps, not their
+            running estimates. Default: True.
+        predict_batch_stats (bool): predict with the statistics of the
+            predicted batch (TENT). False predicts with the running statistics,
+            which the train-mode adaptation forward then updates (online AdaBN
+            added to TENT). Needs ``use_batch_stats``. Default: True.
         **kwargs: :class:`UDADecorator` arguments.
     """
 
-    def __init__(self, model, use_batch_stats=True, **kwargs):
+    def __init__(self, model, use_batch_stats=True, predict_batch_stats=True, **kwargs):
         super().__init__(model, **kwargs)
+        if predict_batch_stats and not (use_batch_stats and not self.norm_eval
+                                        and not self.target_norm_stats):
+            raise ValueError('TENT: predict_batch_stats=True tracks no running '
+                             'statistics; it needs use_batch_stats=True, '
+                             'norm_eval=False and target_norm_stats=False')
         self.use_batch_stats = use_batch_stats
+        self.predict_batch_stats = predict_batch_stats
         norm_params = set()
         for module in self.model.modules():
             if isinstance(module, NORM_LAYERS):
@@ -50,9 +95,32 @@ class TENT(UDADecorator):
                 module.eval()
         return self
 
+    def norm_stats(self):
+        """The context every student forward runs in: :func:`batch_stats_only`
+        with ``predict_batch_stats``, else nothing."""
+        return batch_stats_only(self.model) if self.predict_batch_stats else nullcontext()
+
     def adapt(self, data_batch, log_vars, **step_kwargs):
         """One entropy-minimisation step on ``target_img``."""
-        logits = self.get_model().encode_decode(data_batch['target_img'],
-                                                data_batch['target_img_metas'])
+        with self.norm_stats():
+            logits = self.get_model().encode_decode(data_batch['target_img'],
+                                                    data_batch['target_img_metas'])
         self.backward(softmax_entropy(logits).mean(), 'entropy', log_vars)
         return log_vars
+
+    # ------------------------------------------- predictions: TENT's statistics
+    def deployed_probs(self, img, img_metas):
+        with self.norm_stats():
+            return super().deployed_probs(img, img_metas)
+
+    def inference(self, img, img_meta, rescale):
+        with self.norm_stats():
+            return super().inference(img, img_meta, rescale)
+
+    def simple_test(self, img, img_meta, rescale=True):
+        with self.norm_stats():
+            return super().simple_test(img, img_meta, rescale)
+
+    def aug_test(self, imgs, img_metas, rescale=True):
+        with self.norm_stats():
+            return super().aug_test(imgs, img_metas, rescale)

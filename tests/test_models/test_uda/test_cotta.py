@@ -5,6 +5,7 @@ import torch
 from mmcv import Config
 
 from mmseg_ext.models import build_train_model
+from mmseg_ext.models.uda.cotta import scaled_size
 
 
 def build(model_cfg, **uda):
@@ -80,8 +81,79 @@ def test_train_step_reuses_the_deployed_prediction_of_the_same_frame(model_cfg,
     def no_second_pass(*args):
         raise AssertionError('teacher augmentation pass ran twice')
 
-    model.teacher_aug_probs = no_second_pass
+    model.teacher_views = no_second_pass
     assert model.train_step(batch, opt)['log_vars']['tgt.decode.loss_ce'] > 0
     # next step: the teacher moved, so the same frame is predicted again
     with pytest.raises(AssertionError, match='ran twice'):
         model.train_step(batch, opt)
+
+
+def test_scaled_size_rounds_half_up_as_mmcv():
+    assert scaled_size((33, 50), 0.75) == (25, 38)
+    assert scaled_size((128, 256), 1.75) == (224, 448)
+
+
+@pytest.mark.parametrize('aug, expected', [
+    (dict(aug_scales=[0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]), [('ema_model', 2)] * 7),
+    (dict(aug_scales=[0.5, 2.0], aug_flip=False), [('ema_model', 1)] * 3),
+])
+def test_teacher_runs_one_forward_per_scale_with_the_flip_batched(model_cfg, make_batch,
+                                                                  aug, expected):
+    """7 scales x flip: 7 teacher forwards of batch 2N (the scale-1 view is not
+    computed again for the anchor rule) and 1 anchor forward of batch N; without
+    scale 1 the single view is one more forward."""
+    model = build(model_cfg, **aug)
+    b = make_batch(n=1, source=False)
+    calls = []
+    for name in ('ema_model', 'anchor_model'):
+        orig = getattr(model, name).encode_decode
+
+        def counted(img, metas, orig=orig, name=name):
+            calls.append((name, img.shape[0]))
+            return orig(img, metas)
+        getattr(model, name).encode_decode = counted
+    model.online_inference(b['target_img'], b['target_img_metas'])
+    assert sorted(calls) == [('anchor_model', 1)] + expected
+
+
+def test_batched_flips_equal_separate_forwards(model_cfg, make_batch):
+    model = build(model_cfg, aug_scales=[0.5, 1.0])
+    b = make_batch(n=1, source=False)
+    img, metas = b['target_img'], b['target_img_metas']
+    model.init_snapshots()
+    averaged, plain = model.teacher_views(img, metas)
+    with torch.no_grad():
+        teacher = model.ema_model
+        single = torch.softmax(teacher.encode_decode(img, metas), 1)
+        flipped = torch.softmax(teacher.encode_decode(img.flip(-1), metas), 1).flip(-1)
+    assert torch.allclose(plain, single, atol=1e-6)
+    half = averaged * 4 - plain - flipped  # the two scale-0.5 views
+    assert torch.allclose(half.sum(1), torch.full_like(half[:, 0], 2.0), atol=1e-5)
+
+
+@pytest.mark.parametrize('train_mode', [False, True])
+def test_student_mode(model_cfg, make_batch, train_mode):
+    model = build(model_cfg, student_train_mode=train_mode).train()
+    assert model.model.training is train_mode
+    assert all(m.training is train_mode for m in model.model.modules())
+    assert not model.ema_model.training and not model.anchor_model.training
+
+
+@pytest.mark.parametrize('copy_stats', [False, True])
+def test_teacher_norm_statistics(model_cfg, make_batch, copy_stats):
+    model = build(model_cfg, student_train_mode=True, teacher_copy_norm_stats=copy_stats,
+                  restore_probability=0.0)
+    source = {n: b.clone() for n, b in model.model.named_buffers()}
+    opt = torch.optim.AdamW(model.model.parameters(), lr=1e-3)
+    model.train_step(make_batch(source=False), opt)
+    bn = 'decode_head.fusion_conv.bn.running_mean'
+    student = dict(model.model.named_buffers())[bn]
+    assert not torch.equal(student, source[bn])  # train mode moved it
+    teacher = dict(model.ema_model.named_buffers())[bn]
+    assert torch.equal(teacher, student if copy_stats else source[bn])
+
+
+def test_eval_mode_student_with_target_norm_stats_is_refused(model_cfg):
+    with pytest.raises(ValueError, match='target_norm_stats=True .* needs '
+                                         'student_train_mode=True'):
+        build(model_cfg, target_norm_stats=True)

@@ -59,7 +59,7 @@ def test_tent_is_source_free(model_cfg, make_batch):
 
 
 def test_tent_running_stats_switch(model_cfg, make_batch):
-    model = build(model_cfg, use_batch_stats=False).train()
+    model = build(model_cfg, use_batch_stats=False, predict_batch_stats=False).train()
     bns = [m for m in model.model.modules() if isinstance(m, nn.BatchNorm2d)]
     assert bns and not any(m.training for m in bns)
     stats = [m.running_mean.clone() for m in bns]
@@ -73,3 +73,38 @@ def test_tent_with_frozen_backbone_adapts_head_norms_only(model_cfg):
     model = build(model_cfg, freeze_backbone=True)
     trainable = [n for n, p in model.model.named_parameters() if p.requires_grad]
     assert trainable and all(n.startswith('decode_head.') for n in trainable)
+
+
+@pytest.mark.parametrize('key', [dict(use_batch_stats=False), dict(norm_eval=True),
+                                 dict(target_norm_stats=True)])
+def test_batch_statistics_prediction_refuses_running_statistics_keys(model_cfg, key):
+    with pytest.raises(ValueError, match='predict_batch_stats=True tracks no running'):
+        build(model_cfg, **key)
+
+
+def test_prediction_statistics_switch(model_cfg, make_batch):
+    """TENT predicts with the batch's statistics and leaves the running ones;
+    the variant predicts with the running ones, which its steps update."""
+    b = make_batch(n=1, source=False)
+    img, metas = b['target_img'], b['target_img_metas']
+
+    def opt_of(method):
+        return torch.optim.SGD([p for p in method.parameters() if p.requires_grad],
+                               lr=0.0)
+
+    tent = build(model_cfg)
+    bn = tent.model.decode_head.fusion_conv.bn
+    stats = bn.running_mean.clone()
+    with torch.no_grad():
+        expected = tent.model.train().encode_decode(img, metas).argmax(1)
+    bn.running_mean.copy_(stats)
+    assert torch.equal(tent.online_inference(img, metas)['pred'], expected)
+    tent.train_step(b, opt_of(tent))
+    assert torch.equal(bn.running_mean, stats) and bn.running_mean is not None
+    variant = build(model_cfg, predict_batch_stats=False)
+    variant.train_step(b, opt_of(variant))
+    vbn = variant.model.decode_head.fusion_conv.bn
+    assert not torch.equal(vbn.running_mean, stats)
+    with torch.no_grad():
+        expected = variant.model.eval().encode_decode(img, metas).argmax(1)
+    assert torch.equal(variant.online_inference(img, metas)['pred'], expected)
