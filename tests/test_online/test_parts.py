@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from online_src import (AdaptiveSchedule, DomainDetector, MADPolicy, ReplayBuffer,
+from online_src import (AdaptiveSchedule, DomainDetector, ReplayBuffer, SampledMADPolicy,
                         SourceStream, StreamTimer, build_training_policy, seeded)
 
 
@@ -31,14 +31,16 @@ def test_detector_state_roundtrip_and_errors():
         det.update(float('nan'))
 
 
-def test_mad_prefers_the_cheap_module_with_equal_gain():
-    pol = MADPolicy(total_modules=4, alpha=0.5, temperature=0.1, seed=0)
+def test_sampled_mad_prefers_the_cheap_module_with_equal_gain():
+    pol = SampledMADPolicy(total_modules=4, alpha=0.5, temperature=0.1, seed=0)
     assert [pol.choose() for _ in range(1)] == [1]  # tries untried modules first
     for m, t in zip((1, 2, 3, 4), (4.0, 3.0, 2.0, 1.0)):
+        pol.loss_ema = 2.0  # the same gain (2 - 1) for every module
         pol.update(m, 1.0, t)
+    assert pol.histogram() == pytest.approx([0.0625, 0.125, 0.25, 0.5])
     p = pol.probabilities()
     assert p.argmax() == 3 and p.sum() == pytest.approx(1.0)
-    clone = MADPolicy(total_modules=4, alpha=0.5, temperature=0.1, seed=3)
+    clone = SampledMADPolicy(total_modules=4, alpha=0.5, temperature=0.1, seed=3)
     clone.load_state_dict(pol.state_dict())
     assert [clone.choose() for _ in range(5)] == [pol.choose() for _ in range(5)]
     with pytest.raises(ValueError, match='unknown training_policy'):
@@ -51,7 +53,7 @@ def test_adaptive_schedule_decays_linearly():
     sched = AdaptiveSchedule(lr_policy='adaptive', lr_gain=2.0, lr_max_scale=5.0,
                              decay_frames=4, mix_ratio=0.5, mix_ratio_max=0.9)
     assert sched.lr_scale() == 1.0 and sched.current_mix_ratio() == 0.5
-    sched.on_change(0.5)
+    sched.on_change(dict(relative_jump=0.5))
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     scales = []
     for _ in range(5):
@@ -76,7 +78,7 @@ def test_adaptive_schedule_warmup_ramps_and_resumes():
     assert opt.param_groups[0]['lr'] == pytest.approx(0.1)
     # the warm-up multiplies the adaptive boost
     boosted = AdaptiveSchedule(lr_policy='adaptive', lr_gain=2.0, warmup_frames=2)
-    boosted.on_change(0.5)
+    boosted.on_change(dict(relative_jump=0.5))
     assert boosted.apply(opt) == pytest.approx(0.5 * 2.0)
     with pytest.raises(ValueError, match='warmup_frames must be >= 0'):
         AdaptiveSchedule(warmup_frames=-1)
