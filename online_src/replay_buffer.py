@@ -166,9 +166,9 @@ class SourceSubset:
 
     'rare_class_sampling' draws a class ``c`` with the source dataset's RCS
     probabilities and a sample holding ``c`` uniformly, until ``size`` distinct
-    samples are chosen; 'uniform' takes the first ``size`` of a random
-    permutation. Draws come from a generator seeded with ``seed`` (not the
-    dataset's own), so the subset is the same on resume.
+    samples are chosen; 'uniform' takes the first ``size`` of a shuffled index
+    list. Draws come from a generator seeded with ``seed`` (not the dataset's
+    own), so the subset is the same on resume.
 
     Reading sample ``i`` of the subset: with 'uniform', the chosen sample of the
     wrapped dataset (``dataset.dataset``; no RCS). With 'rare_class_sampling',
@@ -199,14 +199,18 @@ class SourceSubset:
         self.dataset = dataset
         self.policy = policy
         self.read = read
-        rng = np.random.default_rng(seed)
+        # numpy's legacy generator with HAMLET's calls: the same seed gives the
+        # subset HAMLET's code draws after np.random.seed(seed)
+        rng = np.random.RandomState(seed)
         inner = getattr(dataset, 'dataset', dataset)
         if policy == 'uniform':
             n = len(inner)
             if not 1 <= int(size) <= n:
                 raise ValueError(f'source_buffer.size must be in 1..{n} (the source '
                                  f'samples), got {size}')
-            self.indices = [int(i) for i in rng.permutation(n)[:int(size)]]
+            indices = list(range(n))
+            rng.shuffle(indices)
+            self.indices = indices[:int(size)]
             return
         if getattr(dataset, 'rcs', None) is None:
             raise ValueError("source_buffer.policy='rare_class_sampling' needs a "
@@ -218,10 +222,8 @@ class SourceSubset:
                              f'source samples holding a sampled class), got {size}')
         chosen = set()
         while len(chosen) < int(size):
-            c = dataset.rcs_classes[rng.choice(len(dataset.rcs_classes),
-                                               p=dataset.rcs_classprob)]
-            files = dataset.samples_with_class[c]
-            chosen.add(int(files[rng.integers(len(files))]))
+            c = rng.choice(dataset.rcs_classes, p=dataset.rcs_classprob)
+            chosen.add(int(rng.choice(dataset.samples_with_class[c])))
         self.indices = sorted(chosen)
 
     def __len__(self):
