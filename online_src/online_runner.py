@@ -358,7 +358,29 @@ class OnlineRunner(BaseRunner):
             self.budget_left is None or self.budget_left > 0)
         step_seconds = 0.0
         if adapt:
-            step_seconds = self._adapt(batch, extra)
+            kwargs = {}
+            if self.policy is not None:
+                kwargs['train_from_module'] = self.policy.choose()
+            mix = self.schedule.current_mix_ratio()
+            if mix is not None:
+                kwargs['mix_ratio'] = mix
+            extra['lr_scale'] = self.schedule.apply(self.optimizer)
+            data_batch = {f'target_{k}': v for k, v in batch.items()}
+            if self.replay_source:
+                data_batch.update(self.replay.next())
+            ts = self.timer.now(device)
+            outputs = self.model.train_step(data_batch, self.optimizer, **kwargs)
+            step_seconds = self.timer.now(device) - ts
+            log_vars = dict(outputs.get('log_vars', {}))
+            if self.policy is not None:
+                loss = _loss_value(log_vars, self.mad_loss)
+                if np.isfinite(loss):
+                    self.policy.update(kwargs['train_from_module'], loss, step_seconds)
+                extra['module'] = kwargs['train_from_module']
+                for m, h in enumerate(self.policy.histogram(), start=1):
+                    extra[f'mad_hist.{m}'] = h
+            if log_vars:
+                self.log_buffer.update(log_vars, outputs.get('num_samples', 1))
             if self.budget_left is not None:
                 self.budget_left -= 1
         self.schedule.step()
@@ -386,34 +408,6 @@ class OnlineRunner(BaseRunner):
             self.schedule.on_change(det)
             if self.budget is not None and self.budget_trigger == 'detector':
                 self.budget_left = self.budget
-
-    def _adapt(self, batch, extra):
-        """One ``train_step`` on the frame; returns its seconds."""
-        device = self.device
-        kwargs = {}
-        if self.policy is not None:
-            kwargs['train_from_module'] = self.policy.choose()
-        mix = self.schedule.current_mix_ratio()
-        if mix is not None:
-            kwargs['mix_ratio'] = mix
-        extra['lr_scale'] = self.schedule.apply(self.optimizer)
-        data_batch = {f'target_{k}': v for k, v in batch.items()}
-        if self.replay_source:
-            data_batch.update(self.replay.next())
-        ts = self.timer.now(device)
-        outputs = self.model.train_step(data_batch, self.optimizer, **kwargs)
-        step_seconds = self.timer.now(device) - ts
-        log_vars = dict(outputs.get('log_vars', {}))
-        if self.policy is not None:
-            loss = _loss_value(log_vars, self.mad_loss)
-            if np.isfinite(loss):
-                self.policy.update(kwargs['train_from_module'], loss, step_seconds)
-            extra['module'] = kwargs['train_from_module']
-            for m, h in enumerate(self.policy.histogram(), start=1):
-                extra[f'mad_hist.{m}'] = h
-        if log_vars:
-            self.log_buffer.update(log_vars, outputs.get('num_samples', 1))
-        return step_seconds
 
     def _finish(self):
         summary = self.summary()
