@@ -57,6 +57,12 @@ ONLINE_VARIANTS = dict(
     budget=dict(base='configs/_base_/online/hamlet_budget.py'),
     mad=dict(base='configs/_base_/online/mad.py', model=_MODULAR),
     budget_mad=dict(base='configs/_base_/online/hamlet_budget_mad.py', model=_MODULAR),
+    # HAMLET as published (detector, budget, lr, dynamic ClassMix, MAD, source buffer);
+    # needs a source checkpoint with a trained module-1 decoder, and its thresholds
+    # are loss values of HAMLET's MiT-B1 on Cityscapes
+    hamlet=dict(base='configs/_base_/online/hamlet.py',
+                model=dict(type='ModularEncoderDecoder',
+                           decode_head=dict(type='ModularSegFormerHead', exit_modules=[1]))),
 )
 SCHEDULE = ['configs/_base_/schedules/adamw.py']
 SEEDS = [0, 1, 2]

@@ -1,23 +1,36 @@
-"""Adaptive learning rate and mix ratio after a detected domain change (HAMLET).
+"""Reactions to a detected domain change: budget, learning rate, mix ratio (HAMLET).
 
 HAMLET (Colomer et al., ICCV 2023, arXiv:2307.15063, Sec. 3.3) reacts to a
-detected shift by raising the learning rate in proportion to the size of the
-jump and decaying it linearly back as the new domain is learned; the DACS mix
-ratio follows the same schedule (more source pixels while the model is unsure).
-'constant' keeps the optimizer's learning rate and passes no mix ratio.
+detected shift with a training budget, a learning rate and a ClassMix ratio that
+depend on the detected domain. Two schedules (``adaptive_schedule.type``):
+
+* :class:`HamletSchedule` (``'hamlet'``): the published one, as
+  ``online_src/domain_indicator_orchestrator.py``, ``online_runner.py`` and
+  ``lr/lr_policies.py`` of MarcBotet/hamlet: a budget of iterations scaled by
+  the jump, a learning rate interpolated between the source and far domains that
+  decays linearly to 0 over the budget, a mix ratio interpolated over the domain.
+* :class:`AdaptiveSchedule` (``'boost'``): the project's: no budget of its own
+  (the runner's ``budget``), the learning rate boosted by ``1 + lr_gain * |relative
+  jump|`` and decayed back to 1 over ``decay_frames``, an optional mix ratio decaying
+  the same way; 'constant' keeps the optimizer's learning rate and passes no mix
+  ratio (plain online adaptation, the schema default).
 
 ``warmup_frames`` multiplies either policy by a linear ramp over the first adapted
 frames of the stream (as the linear warm-up of SegFormer/DAFormer training): a
 freshly built Adam takes full-size sign steps until its second-moment estimate
 has seen a few gradients, which on batch-1 frames costs accuracy for nothing.
 """
-__all__ = ['AdaptiveSchedule', 'LR_POLICIES']
+import numpy as np
+
+__all__ = ['AdaptiveSchedule', 'HamletSchedule', 'build_schedule', 'LR_POLICIES',
+           'HAMLET_LR_POLICIES', 'SCHEDULES']
 
 LR_POLICIES = ('constant', 'adaptive')
+HAMLET_LR_POLICIES = ('adaptive_slope', 'adaptive_init', 'constant')
 
 
 class AdaptiveSchedule:
-    """Learning-rate scale and mix ratio as functions of the frames since a change.
+    """The project's schedule: lr scale and mix ratio vs. the frames since a change.
 
     Args:
         lr_policy (str): 'constant' or 'adaptive'. Default: 'constant'.
@@ -62,11 +75,16 @@ class AdaptiveSchedule:
         self.peak = 1.0
         self.since_change = self.decay_frames  # no boost before the first change
 
-    def on_change(self, relative_jump):
-        """Starts a new decay after a detected change of size ``relative_jump``."""
+    def training(self):
+        """bool: this schedule never stops training (the runner's budget does)."""
+        return True
+
+    def on_change(self, change):
+        """Starts a new decay after a detected change (a detector's ``update``
+        output; its ``relative_jump`` sets the boost)."""
         if self.lr_policy == 'adaptive':
-            self.peak = min(self.lr_max_scale,
-                            max(self.lr_min_scale, 1.0 + self.lr_gain * abs(relative_jump)))
+            self.peak = min(self.lr_max_scale, max(
+                self.lr_min_scale, 1.0 + self.lr_gain * abs(change['relative_jump'])))
             self.since_change = 0
 
     def _progress(self):
@@ -109,3 +127,157 @@ class AdaptiveSchedule:
         self.peak = float(state['peak'])
         self.since_change = int(state['since_change'])
         self.adapted = int(state['adapted'])
+
+
+class HamletSchedule:
+    """HAMLET's budget, learning rate and dynamic ClassMix ratio.
+
+    At a change detected with window mean ``v`` (direction ``d``, jump ratio
+    ``r = |v - prev| / threshold_up``), with ``interp(v, a, b)`` the linear
+    interpolation of ``v`` over ``domain_range`` (clipped) from ``a`` to ``b``:
+
+    * budget: ``n = base_iters * (interp(v, *reduce_training) if d < 0 else 1)``;
+      'adaptive_slope' and 'constant' train ``min(int(r * n) + unused, max_iters)``
+      frames (``unused``: what was left of the previous budget), 'adaptive_init'
+      ``n`` frames. The frame counter restarts at 0 and counts every frame.
+      Before the first change nothing is trained (HAMLET starts on its source).
+    * learning rate (as a factor on the optimizer's base ``lr``): 'adaptive_slope'
+      starts at ``interp(v, 1, lr_far_scale)`` (1 when ``lr_far_scale`` is None)
+      and decays linearly to 0 over the budget, ``lr * peak * (1 - i / budget)``
+      at the ``i``-th frame since the change; 'adaptive_init' starts at
+      ``min(min(2 r, max_lr_scale) + current, max_lr_scale)`` and decays to 0 over
+      ``base_iters`` (``current``: the factor of the frame that detected the
+      change); 'constant' keeps the optimizer's learning rates (HAMLET's code
+      writes ``interp(v, 1, lr_far_scale)`` at the change, but its fixed lr hook
+      restores the initial rates at the next frame, before any step uses it).
+    * mix ratio (the fraction of source classes ClassMix pastes):
+      ``1 - interp(v, *dynamic_mix)``, ``0.5`` before the first change or
+      without ``dynamic_mix``: farther domains paste fewer source classes.
+
+    Args:
+        lr_policy (str): 'adaptive_slope', 'adaptive_init' or 'constant'.
+            Default: 'adaptive_slope'.
+        base_iters (int): frames of a budget before scaling. Default: 750.
+        max_iters (int): upper bound of a budget. Default: 4450.
+        reduce_training (tuple[float, float]): budget factors at the two ends of
+            ``domain_range`` after a fall of the signal. Default: (0.25, 0.75).
+        domain_range (tuple[float, float]): signal values of the source and the
+            farthest domain (HAMLET's ``threshold_src``, ``threshold_max``:
+            0.8, 2.55 for Cityscapes; 0.46, 1.85 for SHIFT). Default: (0.8, 2.55).
+        dynamic_mix (tuple[float, float] | None): target shares of ClassMix at the
+            two ends of ``domain_range``; None keeps the ratio at 0.5.
+            Default: (0.5, 0.75).
+        lr_far_scale (float | None): learning-rate factor at the far end of
+            ``domain_range`` (HAMLET: ``lr_far_domain / lr`` = 4). Default: 4.0.
+        max_lr_scale (float): upper bound of the 'adaptive_init' factor
+            (HAMLET: ``max_lr / lr`` = 1e-3 / 1.5e-5). Default: 66.67.
+        uniform_lr (bool): every param group gets ``lr * factor`` (HAMLET sets all
+            groups to one value, dropping a head ``lr_mult``); False scales each
+            group's own initial learning rate. Default: True.
+    """
+
+    def __init__(self, lr_policy='adaptive_slope', base_iters=750, max_iters=4450,
+                 reduce_training=(0.25, 0.75), domain_range=(0.8, 2.55),
+                 dynamic_mix=(0.5, 0.75), lr_far_scale=4.0, max_lr_scale=1e-3 / 1.5e-5,
+                 uniform_lr=True):
+        if lr_policy not in HAMLET_LR_POLICIES:
+            raise ValueError(f'unknown HAMLET lr_policy {lr_policy!r}; expected one of '
+                             f'{HAMLET_LR_POLICIES}')
+        if int(base_iters) < 1 or int(max_iters) < 1:
+            raise ValueError(f'base_iters and max_iters must be >= 1, got {base_iters}, '
+                             f'{max_iters}')
+        lo, hi = (float(v) for v in domain_range)
+        if not lo < hi:
+            raise ValueError(f'domain_range must be (source value, far value) with '
+                             f'source < far, got {tuple(domain_range)}')
+        self.lr_policy = lr_policy
+        self.base_iters = int(base_iters)
+        self.max_iters = int(max_iters)
+        self.reduce_training = tuple(float(v) for v in reduce_training)
+        self.domain_range = (lo, hi)
+        self.dynamic_mix = None if dynamic_mix is None else tuple(float(v) for v in dynamic_mix)
+        self.lr_far_scale = None if lr_far_scale is None else float(lr_far_scale)
+        self.max_lr_scale = float(max_lr_scale)
+        self.uniform_lr = bool(uniform_lr)
+        self.iters = 0  # frames since the last change
+        self.iters_train = 0  # budget (frames trained after the change)
+        self.peak = 1.0  # lr factor at the change
+        self.decay = None  # frames of the linear decay; None: constant
+        self.target_share = self.dynamic_mix[0] if self.dynamic_mix else 0.5
+
+    def interp(self, value, ends):
+        """float: ``value`` mapped linearly from ``domain_range`` onto ``ends``."""
+        return float(np.interp(value, self.domain_range, ends))
+
+    def on_change(self, change):
+        """Sets budget, lr and mix after a change (a detector ``update`` output
+        with ``value``, ``direction`` and ``relative_jump``)."""
+        value, ratio = change['value'], abs(change['relative_jump'])
+        if self.dynamic_mix:
+            self.target_share = self.interp(value, self.dynamic_mix)
+        iters = self.base_iters * (self.interp(value, self.reduce_training)
+                                   if change['direction'] < 0 else 1)
+        far = 1.0 if self.lr_far_scale is None else self.interp(value, (1.0, self.lr_far_scale))
+        if self.lr_policy == 'adaptive_init':
+            jump = min(2 * ratio, self.max_lr_scale)
+            self.peak = min(jump + self._scale_at(max(self.iters - 1, 0)), self.max_lr_scale)
+            self.iters_train = iters
+            self.decay = self.base_iters
+        else:
+            unused = max(self.iters_train - self.iters, 0)
+            self.iters_train = min(int(ratio * iters) + unused, self.max_iters)
+            self.peak = far if self.lr_policy == 'adaptive_slope' else 1.0
+            self.decay = self.iters_train if self.lr_policy == 'adaptive_slope' else None
+        self.iters = 0
+
+    def training(self):
+        """bool: whether the current frame is inside the budget."""
+        return self.iters < self.iters_train
+
+    def _scale_at(self, iters):
+        if not self.decay:
+            return self.peak
+        return max(self.peak * (1.0 - iters / self.decay), 0.0)
+
+    def lr_scale(self):
+        """float: factor on the base learning rate for the current frame."""
+        return self._scale_at(self.iters)
+
+    def current_mix_ratio(self):
+        """float: fraction of source classes ClassMix pastes on this frame."""
+        return 1.0 - self.target_share
+
+    def apply(self, optimizer):
+        """Writes the learning rate of the frame about to be adapted."""
+        scale = self.lr_scale()
+        uniform = self.uniform_lr and self.lr_policy != 'constant'
+        for group in optimizer.param_groups:
+            group.setdefault('initial_lr', group['lr'])
+            group['lr'] = (optimizer.defaults['lr'] if uniform else group['initial_lr']) * scale
+        return scale
+
+    def step(self):
+        """One frame has passed."""
+        self.iters += 1
+
+    def state_dict(self):
+        return dict(iters=self.iters, iters_train=self.iters_train, peak=self.peak,
+                    decay=self.decay, target_share=self.target_share)
+
+    def load_state_dict(self, state):
+        self.iters = int(state['iters'])
+        self.iters_train = state['iters_train']
+        self.peak = float(state['peak'])
+        self.decay = state['decay']
+        self.target_share = float(state['target_share'])
+
+
+SCHEDULES = dict(hamlet=HamletSchedule, boost=AdaptiveSchedule)
+
+
+def build_schedule(type='boost', **kwargs):
+    """Builds a schedule by ``type`` ('hamlet' or 'boost') from its arguments."""
+    if type not in SCHEDULES:
+        raise ValueError(f'unknown adaptive_schedule type {type!r}; expected one of '
+                         f'{sorted(SCHEDULES)}')
+    return SCHEDULES[type](**kwargs)

@@ -1,26 +1,32 @@
-"""Domain-shift detector of HAMLET (Colomer et al., "To Adapt or Not to Adapt?
+"""Domain-shift detectors (HAMLET, Colomer et al., "To Adapt or Not to Adapt?
 Real-Time Adaptation for Semantic Segmentation", ICCV 2023, arXiv:2307.15063).
 
-HAMLET watches a cheap per-frame signal (the loss of the frozen source model
-against the student's pseudo-labels, or the prediction entropy) and declares a
-domain change when its recent mean departs from the level of the current domain.
-Here the level is the mean of the signal since the last detected change, excluding
-the most recent ``window`` frames; a change is detected when the mean of those
-``window`` frames differs from the level by more than ``threshold`` (relative).
-After a change both are emptied: the next detection needs ``window + min_frames``
-frames of the new domain.
+Both watch a cheap per-frame signal and declare a domain change when it moves:
+
+* :class:`HamletDomainDetector` (``type='hamlet'``, the published one, as
+  ``online_src/domain_indicator_orchestrator.py`` of MarcBotet/hamlet): the signal
+  is the loss of the frozen source model's lightweight module-1 decoder against
+  the student's prediction; its mean over non-overlapping windows of ``window``
+  frames is compared with the mean of the first window after the last change,
+  and a change is a difference above ``threshold_up`` or below
+  ``threshold_down`` (absolute, in loss units).
+* :class:`DomainDetector` (``type='relative'``, the project's): the level is the
+  mean of the signal since the last change (outside a sliding window of the
+  ``window`` most recent frames), a change is a *relative* difference of the
+  window's mean above ``threshold``; it reacts within ``window`` frames.
 """
 from collections import deque
 
 import numpy as np
 
-__all__ = ['DomainDetector']
+__all__ = ['DomainDetector', 'HamletDomainDetector', 'build_domain_detector',
+           'DETECTORS']
 
 SIGNALS = ('entropy', 'reference_loss')
 
 
 class DomainDetector:
-    """Running-statistic domain-change detector.
+    """The project's running-statistic detector (relative threshold).
 
     Args:
         signal (str): 'entropy' (mean prediction entropy of the deployed model,
@@ -34,9 +40,12 @@ class DomainDetector:
         min_frames (int): frames of the current domain the level must hold
             (outside the window) before a change can be detected again.
             Default: 10.
+        reference_module (int | None): with 'reference_loss', the module the
+            frozen model decodes from (None: its deployed output). Default: None.
     """
 
-    def __init__(self, signal='entropy', window=10, threshold=0.2, min_frames=10):
+    def __init__(self, signal='entropy', window=10, threshold=0.2, min_frames=10,
+                 reference_module=None):
         if signal not in SIGNALS:
             raise ValueError(f'domain detector signal must be one of {SIGNALS}, '
                              f'got {signal!r}')
@@ -46,6 +55,7 @@ class DomainDetector:
         if float(threshold) <= 0:
             raise ValueError(f'domain detector threshold must be > 0, got {threshold}')
         self.signal = signal
+        self.reference_module = reference_module
         self.window = int(window)
         self.threshold = float(threshold)
         self.min_frames = int(min_frames)
@@ -72,7 +82,8 @@ class DomainDetector:
 
         Returns:
             dict: ``changed`` (bool), ``jump`` (recent mean minus level, 0 when no
-            change), ``relative_jump`` (jump / level), ``level``, ``recent``.
+            change), ``relative_jump`` (jump / level), ``direction`` (sign of the
+            jump), ``level``, ``recent``.
         """
         value = float(value)
         if not np.isfinite(value):
@@ -84,8 +95,8 @@ class DomainDetector:
         self._recent.append(value)
         self._frame += 1
         recent = float(np.mean(self._recent))
-        out = dict(changed=False, jump=0.0, relative_jump=0.0, level=self.level,
-                   recent=recent)
+        out = dict(changed=False, jump=0.0, relative_jump=0.0, direction=0,
+                   level=self.level, recent=recent)
         if self._level_count >= self.min_frames and len(self._recent) == self.window:
             level = self.level
             rel = (recent - level) / max(abs(level), 1e-8)
@@ -95,7 +106,8 @@ class DomainDetector:
                 self._recent.clear()
                 self._level_sum = 0.0
                 self._level_count = 0
-                out.update(changed=True, jump=recent - level, relative_jump=rel)
+                out.update(changed=True, jump=recent - level, relative_jump=rel,
+                           direction=int(np.sign(rel)))
         return out
 
     def state_dict(self):
@@ -111,3 +123,122 @@ class DomainDetector:
         self._level_count = int(state['level_count'])
         self.changes = [tuple(c) for c in state['changes']]
         self._frame = int(state['frame'])
+
+
+class HamletDomainDetector:
+    """HAMLET's domain detector: window means against absolute thresholds.
+
+    Every frame's signal is kept; once ``window`` values are kept their mean
+    ``v`` is taken. The first such mean after the stream start or a change
+    becomes the reference ``prev`` and the values are *not* cleared (HAMLET's
+    code returns before clearing: the next frame compares the mean of
+    ``window + 1`` values). Otherwise ``v - prev > threshold_up`` or
+    ``v - prev < threshold_down`` is a change (direction ``sign(v - prev)``,
+    then ``prev`` is forgotten), and the kept values are cleared either way.
+    ``domain_value`` is the last window mean (HAMLET's ``last_domain``), the
+    input of the budget, learning rate and mix ratio of
+    :class:`~online_src.adaptive_schedule.HamletSchedule`.
+
+    Args:
+        signal (str): 'reference_loss' (HAMLET: cross-entropy of a frozen copy of
+            the source model against the student's prediction) or 'entropy'.
+            Default: 'reference_loss'.
+        reference_module (int | None): module the frozen model decodes from;
+            HAMLET uses its lightweight module-1 decoder (needs a modular
+            segmentor with a decoder there; None: the deployed output).
+            Default: 1.
+        window (int): frames per window (HAMLET's ``limit``; 75 for Cityscapes,
+            200 for SHIFT). Default: 75.
+        threshold_up (float): loss rise that is a change (HAMLET's
+            ``threshold_indicator[0]``). Default: 0.23.
+        threshold_down (float): loss fall that is a change (negative).
+            Default: -0.23.
+    """
+
+    def __init__(self, signal='reference_loss', reference_module=1, window=75,
+                 threshold_up=0.23, threshold_down=-0.23):
+        if signal not in SIGNALS:
+            raise ValueError(f'domain detector signal must be one of {SIGNALS}, '
+                             f'got {signal!r}')
+        if int(window) < 1:
+            raise ValueError(f'domain detector window must be >= 1, got {window}')
+        if not float(threshold_down) < 0 < float(threshold_up):
+            raise ValueError(f'domain detector needs threshold_down < 0 < threshold_up, '
+                             f'got {threshold_down}, {threshold_up}')
+        self.signal = signal
+        self.reference_module = reference_module
+        self.window = int(window)
+        self.threshold_up = float(threshold_up)
+        self.threshold_down = float(threshold_down)
+        self.reset()
+
+    def reset(self):
+        """Forgets everything (start of the stream)."""
+        self.values = []
+        self.prev = None
+        self.domain_value = None
+        self.domain = 0  # +1 per detected rise, -1 per fall
+        self.changes = []  # (frame, prev, new window mean)
+        self._frame = 0
+
+    def update(self, value):
+        """Adds one frame's signal value; see the class docstring.
+
+        Returns:
+            dict: ``changed``, ``direction`` (+1 rise, -1 fall, 0), ``jump``
+            (``v - prev`` at a change), ``relative_jump`` (``|jump| /
+            threshold_up``, HAMLET's ratio), ``value`` (the window mean ``v`` or
+            None) and ``previous`` (``prev`` before the change).
+        """
+        value = float(value)
+        if not np.isfinite(value):
+            raise ValueError(f'domain detector got a non-finite signal {value} at '
+                             f'frame {self._frame}')
+        self.values.append(value)
+        self._frame += 1
+        out = dict(changed=False, direction=0, jump=0.0, relative_jump=0.0, value=None,
+                   previous=self.prev)
+        if len(self.values) < self.window:
+            return out
+        mean = float(np.mean(self.values))
+        out['value'] = mean
+        if self.prev is None:
+            self.prev = mean
+            return out
+        jump = mean - self.prev
+        if jump > self.threshold_up or jump < self.threshold_down:
+            direction = int(np.sign(jump))
+            out.update(changed=True, direction=direction, jump=jump,
+                       relative_jump=abs(jump) / self.threshold_up)
+            self.changes.append((self._frame, self.prev, mean))
+            self.domain += direction
+            self.prev = None
+        self.values = []
+        self.domain_value = mean
+        return out
+
+    def state_dict(self):
+        """dict: plain-data state for checkpoints."""
+        return dict(values=list(self.values), prev=self.prev,
+                    domain_value=self.domain_value, domain=self.domain,
+                    changes=[list(c) for c in self.changes], frame=self._frame)
+
+    def load_state_dict(self, state):
+        """Restores :meth:`state_dict`."""
+        self.values = [float(v) for v in state['values']]
+        self.prev = state['prev']
+        self.domain_value = state['domain_value']
+        self.domain = int(state['domain'])
+        self.changes = [tuple(c) for c in state['changes']]
+        self._frame = int(state['frame'])
+
+
+DETECTORS = dict(hamlet=HamletDomainDetector, relative=DomainDetector)
+
+
+def build_domain_detector(type='hamlet', **kwargs):
+    """Builds a detector by ``type`` ('hamlet' or 'relative') from its arguments."""
+    if type not in DETECTORS:
+        raise ValueError(f'unknown domain_detector type {type!r}; expected one of '
+                         f'{sorted(DETECTORS)}')
+    return DETECTORS[type](**kwargs)

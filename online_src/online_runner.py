@@ -9,7 +9,9 @@ mm/h and back). For every incoming frame it first predicts (the deployed output,
 scored as stream accuracy), then adapts on it with the method's ``train_step``,
 pairing it with a replayed source batch. HAMLET's parts are config switches: a
 domain-change detector, a training budget after each change, an adaptive learning
-rate / mix ratio, and modular training (MAD).
+rate / mix ratio, modular training (MAD) and a source buffer; each defaults to
+HAMLET's published behaviour with the project's variants as options
+(``configs/_base_/online/online_runner.py``).
 
 mmcv's hook stages map onto the stream: one *iteration* is one frame, one *epoch*
 is one visit of a domain, so mmcv's logger, timer and checkpoint hooks work as
@@ -17,6 +19,7 @@ usual and :class:`~mmseg_ext.core.evaluation.OnlineEvalHook` evaluates after eac
 domain.
 """
 import copy
+import inspect
 import os.path as osp
 
 import numpy as np
@@ -31,9 +34,9 @@ from mmseg_ext.core.checkpoint import atomic_save, load_checkpoint_file
 from mmseg_ext.core.fileio import atomic_copy
 from mmseg_ext.core.evaluation import (StreamAccuracy, atomic_np_save,
                                         atomic_write_json)
-from .adaptive_schedule import AdaptiveSchedule
-from .domain_detector import DomainDetector
-from .replay_buffer import ReplayBuffer, SourceStream, index_batches
+from .adaptive_schedule import HamletSchedule, build_schedule
+from .domain_detector import HamletDomainDetector, build_domain_detector
+from .replay_buffer import ReplayBuffer, SourceStream, SourceSubset, index_batches
 from .rng import get_rng_state, seeded, set_rng_state
 from .timing import StreamTimer
 from .training_policy import build_training_policy
@@ -55,8 +58,14 @@ def check_domain_order(domain_order, names, what='target datasets'):
                          f'the {what} are {sorted(names)}')
 
 
-def _loss_value(log_vars):
-    """Sum of the loss terms of a ``train_step``'s ``log_vars`` (MAD's gain)."""
+def _loss_value(log_vars, key=None):
+    """The loss MAD learns from: ``log_vars[key]``, or (``key`` None) the sum of
+    the loss terms of a ``train_step``'s ``log_vars``."""
+    if key is not None:
+        if key not in log_vars:
+            raise KeyError(f'runner.mad_loss {key!r} is not among the logged values '
+                           f'of the step: {sorted(log_vars)}')
+        return float(log_vars[key])
     values = [float(v) for k, v in log_vars.items()
               if k.split('.')[-1].startswith('loss') and k != 'loss']
     if not values and 'loss' in log_vars:
@@ -97,21 +106,31 @@ class OnlineRunner(BaseRunner):
         budget_trigger (str): what restarts the budget: 'detector' (a detected
             change; needs the detector) or 'domain' (the start of each visit, an
             oracle). The stream start counts as a trigger. Default: 'detector'.
-        domain_detector (dict): ``enabled`` (bool, default False) plus the
-            arguments of :class:`DomainDetector` (signal, window, threshold,
-            min_frames).
-        adaptive_schedule (dict): arguments of :class:`AdaptiveSchedule`
-            (lr_policy, lr_gain, lr_max_scale, lr_min_scale, decay_frames,
-            mix_ratio, mix_ratio_max). Default: constant lr, no mix ratio.
+        domain_detector (dict): ``enabled`` (bool, default False), ``type``
+            ('hamlet': :class:`HamletDomainDetector`, default; 'relative':
+            :class:`DomainDetector`) plus the detector's arguments.
+        adaptive_schedule (dict): ``type`` ('boost': :class:`AdaptiveSchedule`,
+            default, constant lr unless configured; 'hamlet':
+            :class:`HamletSchedule`, HAMLET's budget, lr and mix ratio, needs the
+            detector) plus the schedule's arguments.
+        source_buffer (dict | None): arguments of :class:`SourceSubset` (size,
+            policy, read): the source stream cycles through that subset (HAMLET's
+            buffer); None or ``size=None`` streams the whole source. Default: None.
         modular_training (bool): pass ``train_from_module`` chosen by the policy
             (HAMLET's MAD). Default: False.
-        training_policy (str): 'mad', 'random' or 'fixed'. Default: 'mad'.
+        training_policy (str): 'mad' (HAMLET), 'mad_sampled' (the project's),
+            'random' or 'fixed'. Default: 'mad'.
         total_modules (int): encoder modules. Default: 4.
         fixed_module (int): the module of the 'fixed' policy. Default: 1.
-        alpha (float): MAD gain-histogram decay. Default: 0.1.
-        temperature (float): MAD softmax temperature. Default: 1.0.
-        mad_time_update (bool): MAD divides gains by measured step time.
-            Default: True.
+        alpha (float): weight of a new gain in MAD's histogram. Default: 0.1.
+        temperature (float): MAD temperature (of the module weights for 'mad',
+            of the draw for 'mad_sampled'). Default: 1.75.
+        mad_time_update (bool): MAD weighs gains by module cost. Default: True.
+        mad_module_speeds (Sequence[float]): 'mad' per-module scores of the
+            weights. Default: (4.21, 4.83, 5.11, 5.73).
+        mad_loss (str | None): the ``log_vars`` entry MAD learns from (HAMLET:
+            the mixed-image decode loss); None sums the step's loss terms.
+            Default: None.
         num_classes (int): classes of the stream accuracy. Default: 19.
         ignore_index (int): label value left out of the stream accuracy.
             Default: 255.
@@ -123,10 +142,11 @@ class OnlineRunner(BaseRunner):
                  frames_per_domain=None, shuffle_stream=False, seed=0, adapt=True,
                  replay_source=None, replay_buffer_size=0, shuffle_source=True,
                  budget=None, budget_trigger='detector', domain_detector=None,
-                 adaptive_schedule=None, modular_training=False,
+                 adaptive_schedule=None, source_buffer=None, modular_training=False,
                  training_policy='mad', total_modules=4, fixed_module=1, alpha=0.1,
-                 temperature=1.0, mad_time_update=True, num_classes=19,
-                 ignore_index=255, max_iters=None, max_epochs=None):
+                 temperature=1.75, mad_time_update=True,
+                 mad_module_speeds=(4.21, 4.83, 5.11, 5.73), mad_loss=None,
+                 num_classes=19, ignore_index=255, max_iters=None, max_epochs=None):
         super().__init__(model, batch_processor, optimizer, work_dir, logger, meta)
         if max_iters is not None or max_epochs is not None:
             raise ValueError('OnlineRunner: max_iters/max_epochs are given by the '
@@ -158,13 +178,25 @@ class OnlineRunner(BaseRunner):
         self.shuffle_source = bool(shuffle_source)
         self.budget = None if budget is None else int(budget)
         self.budget_trigger = budget_trigger
-        self.detector = DomainDetector(**detector_cfg) if detector_on else None
-        self.schedule = AdaptiveSchedule(**(adaptive_schedule or {}))
+        self.detector = build_domain_detector(**detector_cfg) if detector_on else None
+        self.schedule = build_schedule(**(adaptive_schedule or {}))
+        if isinstance(self.schedule, HamletSchedule):
+            if not detector_on:
+                raise ValueError("OnlineRunner: adaptive_schedule type='hamlet' needs "
+                                 "domain_detector.enabled=True (its budget starts at "
+                                 "detected changes)")
+            if budget is not None:
+                raise ValueError("OnlineRunner: adaptive_schedule type='hamlet' sets "
+                                 "its own budget; set runner.budget=None")
+        self.source_buffer = dict(source_buffer or {})
+        if self.source_buffer.get('size') is None:
+            self.source_buffer = None
         self.modular_training = bool(modular_training)
+        self.mad_loss = mad_loss
         self.policy = build_training_policy(
             training_policy, total_modules=total_modules, module=fixed_module,
             alpha=alpha, temperature=temperature, time_update=mad_time_update,
-            seed=seed) if modular_training else None
+            module_speeds=mad_module_speeds, seed=seed) if modular_training else None
         self.stream_accuracy = StreamAccuracy(num_classes, ignore_index)
         self.visit_accuracy = StreamAccuracy(num_classes, ignore_index)
         self.timer = StreamTimer()
@@ -173,7 +205,6 @@ class OnlineRunner(BaseRunner):
         self.position = (0, 0)  # (visit, frames of the visit done)
         self.reference = None
         self.replay = None
-        self._loss_ema = None
         self._resume_state = None
         self.targets = {}
 
@@ -204,8 +235,10 @@ class OnlineRunner(BaseRunner):
         return [order[i % n] for i in range(frames)]
 
     def _reference_loss(self, img, img_metas, pred):
+        module = self.detector.reference_module
+        kwargs = {} if module is None else dict(module=module)
         with torch.no_grad():
-            logits = self.reference.encode_decode(img, img_metas)
+            logits = self.reference.encode_decode(img, img_metas, **kwargs)
         return float(F.cross_entropy(logits, pred.to(logits.device)))
 
     # -------------------------------------------------------------- the stream
@@ -239,12 +272,21 @@ class OnlineRunner(BaseRunner):
         self._max_iters = sum(
             len(index_batches(self._visit_indices(v, self.targets[d]), batch_size))
             for v, d in enumerate(self.domain_order))
+        if self.source_buffer is not None:
+            source_ds = SourceSubset(source_ds, seed=self.seed, **self.source_buffer)
         self.replay = ReplayBuffer(
             SourceStream(source_ds, src_bs, self.shuffle_source, self.seed),
             self.replay_buffer_size, self.seed)
         signal = self.detector.signal if self.detector else None
         if signal == 'reference_loss':
             inner = getattr(self.method, 'model', self.method)
+            module = self.detector.reference_module
+            if module is not None and 'module' not in inspect.signature(
+                    inner.encode_decode).parameters:
+                raise ValueError(
+                    f'domain_detector.reference_module={module} needs a segmentor that '
+                    f'decodes from a module (ModularEncoderDecoder with a decoder '
+                    f'there); {type(inner).__name__} has none: set it to None')
             self.reference = copy.deepcopy(inner).eval()
             for p in self.reference.parameters():
                 p.requires_grad_(False)
@@ -307,22 +349,13 @@ class OnlineRunner(BaseRunner):
             self.stream_accuracy.add(name, areas)
             self.visit_accuracy.add(f'{visit}:{name}', areas)
         extra = {}
-        if self.detector is not None:
-            if self.detector.signal == 'entropy':
-                value = float(out['entropy'].float().mean())
-            else:
-                value = self._reference_loss(target['img'], target['img_metas'], pred)
-            det = self.detector.update(value)
-            extra['signal'] = value
-            if det['changed']:
-                self.logger.info(
-                    f'domain change detected at frame {self.frames_done} (visit '
-                    f'{visit} {name}): level {det["level"]:.4f} -> {det["recent"]:.4f} '
-                    f'(relative jump {det["relative_jump"]:+.3f})')
-                self.schedule.on_change(det['relative_jump'])
-                if self.budget is not None and self.budget_trigger == 'detector':
-                    self.budget_left = self.budget
-        adapt = self.adapt and (self.budget_left is None or self.budget_left > 0)
+        # HAMLET's detector sees a frame after its step (a change counts from the
+        # next frame); the project's detector before it (the frame adapts).
+        detect_after = isinstance(self.detector, HamletDomainDetector)
+        if self.detector is not None and not detect_after:
+            self._detect(visit, name, target, pred, out, extra)
+        adapt = self.adapt and self.schedule.training() and (
+            self.budget_left is None or self.budget_left > 0)
         step_seconds = 0.0
         if adapt:
             kwargs = {}
@@ -340,13 +373,9 @@ class OnlineRunner(BaseRunner):
             step_seconds = self.timer.now(device) - ts
             log_vars = dict(outputs.get('log_vars', {}))
             if self.policy is not None:
-                loss = _loss_value(log_vars)
-                gain = 0.0 if self._loss_ema is None or not np.isfinite(loss) \
-                    else self._loss_ema - loss
+                loss = _loss_value(log_vars, self.mad_loss)
                 if np.isfinite(loss):
-                    self._loss_ema = loss if self._loss_ema is None \
-                        else 0.9 * self._loss_ema + 0.1 * loss
-                self.policy.update(kwargs['train_from_module'], gain, step_seconds)
+                    self.policy.update(kwargs['train_from_module'], loss, step_seconds)
                 extra['module'] = kwargs['train_from_module']
                 for m, h in enumerate(self.policy.histogram(), start=1):
                     extra[f'mad_hist.{m}'] = h
@@ -355,12 +384,30 @@ class OnlineRunner(BaseRunner):
             if self.budget_left is not None:
                 self.budget_left -= 1
         self.schedule.step()
+        if self.detector is not None and detect_after:
+            self._detect(visit, name, target, pred, out, extra)
         frame_seconds = self.timer.now(device) - t0
         self.timer.add(visit, adapt, frame_seconds, step_seconds)
         extra.update(adapted=float(adapt), frame_time=frame_seconds)
         if adapt:
             extra['step_time'] = step_seconds
         self.log_buffer.update(extra)
+
+    def _detect(self, visit, name, target, pred, out, extra):
+        """Feeds the frame's signal to the detector; reacts to a change."""
+        if self.detector.signal == 'entropy':
+            value = float(out['entropy'].float().mean())
+        else:
+            value = self._reference_loss(target['img'], target['img_metas'], pred)
+        det = self.detector.update(value)
+        extra['signal'] = value
+        if det['changed']:
+            self.logger.info(
+                f'domain change detected at frame {self.frames_done} (visit {visit} '
+                f'{name}): jump {det["jump"]:+.4f} (relative {det["relative_jump"]:+.3f})')
+            self.schedule.on_change(det)
+            if self.budget is not None and self.budget_trigger == 'detector':
+                self.budget_left = self.budget
 
     def _finish(self):
         summary = self.summary()
@@ -402,7 +449,7 @@ class OnlineRunner(BaseRunner):
             schedule=self.schedule.state_dict(),
             stream_accuracy=self.stream_accuracy.state_dict(),
             visit_accuracy=self.visit_accuracy.state_dict(),
-            timer=self.timer.state_dict(), loss_ema=self._loss_ema,
+            timer=self.timer.state_dict(),
             rng=get_rng_state(),
             replay=self.replay.state_dict() if self.replay is not None else None,
             hooks={type(h).__name__: h.state_dict() for h in self.hooks
@@ -480,7 +527,6 @@ class OnlineRunner(BaseRunner):
         self.stream_accuracy.load_state_dict(state['stream_accuracy'])
         self.visit_accuracy.load_state_dict(state['visit_accuracy'])
         self.timer.load_state_dict(state['timer'])
-        self._loss_ema = state['loss_ema']
         if state.get('replay') is not None:
             self.replay.load_state_dict(state['replay'])
         if self.detector is not None and 'detector' in state:

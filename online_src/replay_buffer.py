@@ -8,13 +8,21 @@ when exhausted; :class:`ReplayBuffer` keeps the first ``size`` batches in memory
 and replays uniformly drawn ones afterwards, so the stream stops reading the disk.
 Both are resumable: their state is a few numbers plus the dataset's own
 ``state_dict`` when it has one (``SourceDataset``).
+
+:class:`SourceSubset` is HAMLET's source buffer (``online_src/buffer.py`` of
+MarcBotet/hamlet): a fixed subset of ``size`` source samples chosen once, by
+rare-class sampling or uniformly, which the source stream then cycles through.
 """
+import numpy as np
 import torch
 from mmcv.parallel import collate
 
 from .rng import seeded
 
-__all__ = ['SourceStream', 'ReplayBuffer', 'index_batches']
+__all__ = ['SourceStream', 'ReplayBuffer', 'SourceSubset', 'index_batches',
+           'BUFFER_POLICIES']
+
+BUFFER_POLICIES = ('rare_class_sampling', 'uniform')
 
 
 def _dataset_state(dataset):
@@ -151,3 +159,84 @@ class ReplayBuffer:
             self.buffer = [self.source.next() for _ in range(int(state['filled']))]
         self.source.load_state_dict(state['source'])
         self.generator.set_state(state['generator'])
+
+
+class SourceSubset:
+    """HAMLET's source buffer: ``size`` source samples chosen once.
+
+    'rare_class_sampling' draws a class ``c`` with the source dataset's RCS
+    probabilities and a sample holding ``c`` uniformly, until ``size`` distinct
+    samples are chosen; 'uniform' takes the first ``size`` of a shuffled index
+    list. Draws come from a generator seeded with ``seed`` (not the dataset's
+    own), so the subset is the same on resume.
+
+    Reading sample ``i`` of the subset: with 'uniform', the chosen sample of the
+    wrapped dataset (``dataset.dataset``; no RCS). With 'rare_class_sampling',
+    ``read='dataset'`` (HAMLET's code) asks the source dataset for the chosen
+    index, and a ``SourceDataset`` with RCS on ignores the index and draws a
+    fresh rare-class sample from the whole source: the subset then only sets
+    how many draws make a pass. ``read='subset'`` reads the chosen sample itself
+    (the buffer the paper describes).
+
+    Args:
+        dataset (SourceDataset): the source dataset; 'rare_class_sampling' needs
+            its RCS tables (``rare_class_sampling`` set in its config).
+        size (int): samples in the buffer. Default: 1000.
+        policy (str): 'rare_class_sampling' or 'uniform'. Default:
+            'rare_class_sampling'.
+        read (str): 'dataset' or 'subset' (see above). Default: 'dataset'.
+        seed (int): seed of the choice. Default: 0.
+    """
+
+    def __init__(self, dataset, size=1000, policy='rare_class_sampling', read='dataset',
+                 seed=0):
+        if policy not in BUFFER_POLICIES:
+            raise ValueError(f'source_buffer.policy must be one of {BUFFER_POLICIES}, '
+                             f'got {policy!r}')
+        if read not in ('dataset', 'subset'):
+            raise ValueError(f"source_buffer.read must be 'dataset' or 'subset', "
+                             f"got {read!r}")
+        self.dataset = dataset
+        self.policy = policy
+        self.read = read
+        # numpy's legacy generator with HAMLET's calls: the same seed gives the
+        # subset HAMLET's code draws after np.random.seed(seed)
+        rng = np.random.RandomState(seed)
+        inner = getattr(dataset, 'dataset', dataset)
+        if policy == 'uniform':
+            n = len(inner)
+            if not 1 <= int(size) <= n:
+                raise ValueError(f'source_buffer.size must be in 1..{n} (the source '
+                                 f'samples), got {size}')
+            indices = list(range(n))
+            rng.shuffle(indices)
+            self.indices = indices[:int(size)]
+            return
+        if getattr(dataset, 'rcs', None) is None:
+            raise ValueError("source_buffer.policy='rare_class_sampling' needs a "
+                             "SourceDataset with rare_class_sampling set")
+        holding = set().union(*(dataset.samples_with_class[c]
+                                for c in dataset.rcs_classes))
+        if not 1 <= int(size) <= len(holding):
+            raise ValueError(f'source_buffer.size must be in 1..{len(holding)} (the '
+                             f'source samples holding a sampled class), got {size}')
+        chosen = set()
+        while len(chosen) < int(size):
+            c = rng.choice(dataset.rcs_classes, p=dataset.rcs_classprob)
+            chosen.add(int(rng.choice(dataset.samples_with_class[c])))
+        self.indices = sorted(chosen)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, i):
+        if self.policy == 'uniform' or self.read == 'subset':
+            return getattr(self.dataset, 'dataset', self.dataset)[self.indices[i]]
+        return self.dataset[self.indices[i]]
+
+    def state_dict(self):
+        """dict: the wrapped dataset's state (its RCS generator)."""
+        return _dataset_state(self.dataset)
+
+    def load_state_dict(self, state):
+        _load_dataset_state(self.dataset, state)

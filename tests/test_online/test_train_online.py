@@ -56,13 +56,13 @@ def test_stream_writes_results_and_timing(tiny, tmp_path):
 
 def test_resume_after_crash_reproduces_uninterrupted_run(tiny, tmp_path):
     ckpt = dict(by_epoch=False, interval=2)
-    ref_cfg = tiny['cfg'](tmp_path / 'ref', domain_detector=dict(enabled=True, window=2,
+    ref_cfg = tiny['cfg'](tmp_path / 'ref', domain_detector=dict(enabled=True, type='relative', window=2,
                                                                 min_frames=2))
     ref_cfg.checkpoint_config = ckpt
     ref = train_online(ref_cfg)
     ref_rows = _rows(ref_cfg.work_dir)
 
-    cfg = tiny['cfg'](tmp_path / 'crash', domain_detector=dict(enabled=True, window=2,
+    cfg = tiny['cfg'](tmp_path / 'crash', domain_detector=dict(enabled=True, type='relative', window=2,
                                                                min_frames=2))
     cfg.checkpoint_config = ckpt
     cfg.custom_hooks = [dict(type='CrashAt', frame=7)]

@@ -12,18 +12,39 @@ runner = dict(
     replay_source=None,  # pair target frames with source batches; None: ask the method
     replay_buffer_size=0,  # source batches kept in memory and replayed; 0: read every step
     shuffle_source=True,  # seeded shuffle of the source order
+    # HAMLET's source buffer (online_src.SourceSubset): the source stream cycles through
+    # `size` samples chosen once; None streams the whole source (hamlet.py sets it)
+    source_buffer=dict(
+        size=None,  # samples in the buffer (HAMLET: 1000); None: no buffer
+        policy='rare_class_sampling',  # how they are chosen | 'uniform'
+        # 'dataset': read through the source dataset, whose RCS draws ignore the
+        # index (HAMLET's code) | 'subset': the chosen samples themselves
+        read='dataset'),
     # HAMLET training budget: adapt `budget` frames after each trigger, then infer only
+    # (the project's budget; HAMLET's own is adaptive_schedule type='hamlet')
     budget=None,  # None: adapt on every frame
     budget_trigger='detector',  # 'detector' (detected change) | 'domain' (visit start, oracle)
-    # HAMLET domain-shift detector on a running statistic of a per-frame signal
+    # Domain-shift detector (online_src.build_domain_detector). The keys below are
+    # HAMLET's (type='hamlet', published); the project's detector is
+    # type='relative' with keys signal, window, threshold, min_frames,
+    # reference_module (select it with _delete_=True, see hamlet_budget.py).
     domain_detector=dict(
         enabled=False,
-        signal='entropy',  # 'entropy' (free) | 'reference_loss' (frozen source model)
-        window=10,  # recent frames compared with the domain's level
-        threshold=0.2,  # relative change |recent - level| / level that is a change
-        min_frames=10),  # frames of level needed before the next detection
-    # reaction to a detected change: learning rate (and DACS mix ratio) boost + decay
+        type='hamlet',  # 'hamlet': window means vs absolute thresholds | 'relative'
+        # 'reference_loss': CE of a frozen copy of the source model against the
+        # student's prediction (HAMLET) | 'entropy' (free, the deployed model's)
+        signal='reference_loss',
+        reference_module=1,  # the frozen model decodes from module 1 (HAMLET's
+        #                      lightweight decoder); None: its full output
+        window=75,  # frames per window (HAMLET: 75 Cityscapes, 200 SHIFT)
+        threshold_up=0.23,  # rise of the window-mean loss that is a change
+        threshold_down=-0.23),  # fall that is a change
+    # Reaction to a detected change (online_src.build_schedule). The keys below are
+    # the project's (type='boost'); 'constant' with no mix ratio is plain online
+    # adaptation. HAMLET's budget + lr + dynamic ClassMix is type='hamlet' (keys
+    # and values in hamlet.py).
     adaptive_schedule=dict(
+        type='boost',  # 'boost' (the project's) | 'hamlet' (published, needs the detector)
         lr_policy='constant',  # 'constant' | 'adaptive'
         lr_gain=2.0,  # scale = 1 + lr_gain * |relative jump|
         lr_max_scale=5.0,
@@ -34,12 +55,17 @@ runner = dict(
         warmup_frames=0),  # linear lr warm-up over the first adapted frames; 0: none
     # HAMLET modular training (MAD): backward only through modules k..total_modules
     modular_training=False,
-    training_policy='mad',  # 'mad' | 'random' | 'fixed'
+    # 'mad': HAMLET's (argmax of a histogram of loss-trend gains weighted by fixed
+    # module weights) | 'mad_sampled': the project's (softmax draws over gains per
+    # measured second) | 'random' | 'fixed'
+    training_policy='mad',
     total_modules=4,
     fixed_module=1,  # the module of the 'fixed' policy (1 = everything)
-    alpha=0.1,  # decay of MAD's gain histogram
-    temperature=1.0,  # softmax temperature of MAD's choice
-    mad_time_update=True,  # weigh gains by measured step time (least expensive)
+    alpha=0.1,  # weight of a new gain; the histogram keeps 1 - alpha of its history
+    temperature=1.75,  # 'mad': of softmax(mad_module_speeds); 'mad_sampled': of the draw
+    mad_time_update=True,  # weigh gains by module cost ('mad': fixed weights)
+    mad_module_speeds=(4.21, 4.83, 5.11, 5.73),  # HAMLET's per-module scores (MiT-B1)
+    mad_loss=None,  # log_vars entry MAD learns from; None: the sum of the step's losses
     num_classes=19,  # stream accuracy
     ignore_index=255)
 # mmseg_ext.core.evaluation.OnlineEvalHook: before the stream and after each domain
