@@ -179,7 +179,8 @@ def test_hamlet_base_streams_as_published(tiny, tmp_path, repo_root):
     with open(osp.join(cfg.work_dir, log_json[0])) as f:
         rows = [json.loads(line) for line in f if '"mode": "train"' in line]
     modules = [int(r['module']) for r in rows if r.get('adapted') == 1.0]
-    assert modules == [1, 1, 1, 2, 2, 2, 3, 2, 2, 2, 4, 2, 4, 4, 4, 4, 1]
+    # (DACS with the published defaults: kornia jitter, batch-statistics teacher)
+    assert modules == [1, 1, 2, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3]
     # the same choices from MAD fed the logged mixed-image losses (5 decimals)
     replay = MADPolicy()
     chosen = []
