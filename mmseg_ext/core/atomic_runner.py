@@ -2,12 +2,12 @@
 import os
 import os.path as osp
 import re
-import tempfile
 
 import torch
 from mmcv.runner import RUNNERS, IterBasedRunner, save_checkpoint
 
 from .checkpoint import load_checkpoint_file
+from .fileio import atomic_path
 
 __all__ = ['AtomicIterBasedRunner']
 
@@ -106,17 +106,10 @@ class AtomicIterBasedRunner(IterBasedRunner):
         meta.update(epoch=self.epoch + 1, iter=self.iter + 1)
         filename = filename_tmpl.format(self.iter + 1)
         filepath = osp.join(out_dir, filename)
-        os.makedirs(out_dir, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix='.tmp-', suffix='.pth', dir=out_dir)
-        os.close(fd)
-        try:
+        with atomic_path(filepath) as tmp:
             save_checkpoint(self.model, tmp,
                             optimizer=self.optimizer if save_optimizer else None,
                             meta=meta)
-            os.replace(tmp, filepath)
-        finally:
-            if osp.exists(tmp):
-                os.remove(tmp)
         if create_symlink:
             link_tmp = osp.join(out_dir, f'.tmp-latest-{os.getpid()}')
             if osp.lexists(link_tmp):
