@@ -8,8 +8,9 @@ optimizer (:func:`build_online_model`, shared with the step profiler; a
 ``load_from`` of another model size fails here), takes the work dir
 (:class:`~mmseg_ext.apis.workdir.RunGuard`: lock, unfinished-run check,
 ``--overwrite``, ``status.json``), builds the datasets (source first), the runner
-and its hooks, resumes a run if asked, and streams. :func:`run_online` does the same and returns the run's summary metrics
-(the hyper-parameter search's objective).
+and its hooks, resumes a run if asked, and streams. :func:`run_online` does the
+same and returns the run's summary metrics (the hyper-parameter search's
+objective).
 """
 import difflib
 import hashlib
@@ -18,7 +19,6 @@ import logging
 import os.path as osp
 import time
 
-import mmcv
 import torch
 from mmcv.runner import HOOKS, CheckpointHook, Hook, build_optimizer, build_runner
 from mmcv.utils import Config, build_from_cfg, get_git_hash
@@ -33,7 +33,8 @@ from ..core.fileio import atomic_copy
 from ..core.log_backends import resolve_log_config
 from ..models import build_train_model
 from ..models.builder import accepted_keys, check_uda_cfg
-from .workdir import RunGuard, check_resume_config, check_unfinished, flat_config
+from .workdir import (RunGuard, check_resume_config, check_unfinished, flat_config,
+                      run_logger)
 
 __all__ = ['train_online', 'run_online', 'build_online_model', 'check_online_cfg',
            'config_hash', 'is_online_cfg', 'check_section_keys', 'check_data_roots',
@@ -229,7 +230,7 @@ def train_online(cfg, timestamp=None, meta=None, resume_from=None, overwrite=Fal
         if resume_from is not None:
             _carry_rows(resume_from, work_dir, resume_state)
         timestamp = timestamp or time.strftime('%Y%m%d_%H%M%S', time.localtime())
-        logger, handler = _run_logger(osp.join(work_dir, f'{timestamp}.log'),
+        logger, handler = run_logger(osp.join(work_dir, f'{timestamp}.log'),
                                       cfg.get('log_level', 'INFO'))
         guard.attach_log(handler)
         try:
@@ -274,18 +275,6 @@ class _StartedHook(Hook):
 
     def after_run(self, runner):
         self.guard.started()
-
-
-def _run_logger(log_file, level):
-    """mmseg's logger with a file handler for this run only (several runs of one
-    process each get their own text log; mmcv attaches a file only the first time)."""
-    logger = get_root_logger(log_level=level)
-    handler = logging.FileHandler(log_file, 'w')
-    handler.setFormatter(logging.Formatter(
-        '%(asctime)s - %(name)s - %(levelname)s - %(message)s'))
-    handler.setLevel(level)
-    logger.addHandler(handler)
-    return logger, handler
 
 
 def build_online_model(cfg, device=None, load_from=None, logger=None,

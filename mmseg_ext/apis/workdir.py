@@ -35,7 +35,7 @@ import time
 from ..core.evaluation.results import atomic_write_json
 from ..core.fileio import remove_stale_tmp
 
-__all__ = ['RunGuard', 'WorkDirBusyError', 'UnfinishedRunError', 'LOCK_FILE',
+__all__ = ['RunGuard', 'run_logger', 'WorkDirBusyError', 'UnfinishedRunError', 'LOCK_FILE',
            'STATUS_FILE', 'flat_config', 'check_resume_config', 'DATA_LOCATION_KEYS']
 
 LOCK_FILE = '.lock'
@@ -110,6 +110,23 @@ class _Lock:
         fcntl.flock(self.fd, fcntl.LOCK_UN)
         os.close(self.fd)
         self.fd = None
+
+
+def run_logger(log_file, level):
+    """mmseg's logger with a file handler for this run only (several runs of one
+    process each get their own text log; mmcv attaches a file only the first time).
+
+    Returns:
+        tuple: ``(logger, handler)``; remove and close the handler after the run.
+    """
+    from mmseg.utils import get_root_logger
+    logger = get_root_logger(log_level=level)
+    handler = logging.FileHandler(log_file, 'w')
+    handler.setFormatter(logging.Formatter(
+        '%(asctime)s - %(name)s - %(levelname)s - %(message)s'))
+    handler.setLevel(level)
+    logger.addHandler(handler)
+    return logger, handler
 
 
 class RunGuard:

@@ -7,6 +7,7 @@ import torch
 from mmcv.runner import RUNNERS, IterBasedRunner, save_checkpoint
 
 from .checkpoint import load_checkpoint_file
+from .run_safety import NonFiniteLossHook
 from .fileio import atomic_path
 
 __all__ = ['AtomicIterBasedRunner']
@@ -50,17 +51,22 @@ class AtomicIterBasedRunner(IterBasedRunner):
     ``resume``/``load_checkpoint`` read ``weights_only`` unless trusted and refuse
     tensors of another shape.
     Loaders without worker processes are cycled without mmcv's 2 s pause at each
-    end of the data.
+    end of the data. A NaN/inf loss stops the run (or skips the step) before the
+    optimizer step (:class:`~mmseg_ext.core.run_safety.NonFiniteLossHook`).
 
     Args:
         trusted_checkpoint (bool): fully unpickle the files this runner loads
             (can run code from them). Default: False.
+        nonfinite_loss (str): 'stop' or 'skip' an iteration whose loss is NaN or
+            infinite. Default: 'stop'.
         **kwargs: :class:`mmcv.runner.IterBasedRunner` arguments.
     """
 
-    def __init__(self, trusted_checkpoint=False, **kwargs):
+    def __init__(self, trusted_checkpoint=False, nonfinite_loss='stop', **kwargs):
         super().__init__(**kwargs)
         self.trusted_checkpoint = trusted_checkpoint
+        # before OptimizerHook (ABOVE_HIGH) in after_train_iter
+        self.register_hook(NonFiniteLossHook(nonfinite_loss), priority='VERY_HIGH')
 
     def run(self, data_loaders, workflow, max_iters=None, **kwargs):
         data_loaders = [_CyclingLoader(d) if getattr(d, 'num_workers', 1) == 0 else d

@@ -41,7 +41,11 @@ runner = dict(
     temperature=1.0,  # softmax temperature of MAD's choice
     mad_time_update=True,  # weigh gains by measured step time (least expensive)
     num_classes=19,  # stream accuracy
-    ignore_index=255)
+    ignore_index=255,
+    # a step whose loss or gradient is NaN/inf is never applied; 'stop' ends the run
+    # naming frame, domain and loss terms (no summary.json, no NaN latest.pth);
+    # 'skip' goes on without that step and counts it (summary.json nonfinite_skipped)
+    nonfinite_loss='stop')
 # mmseg_ext.core.evaluation.OnlineEvalHook: before the stream and after each domain
 online_evaluation = dict(
     eval_domains='all',  # 'all' | 'current' (only the set of the domain just streamed)
@@ -53,4 +57,4 @@ online_evaluation = dict(
     max_images=None)  # evaluate only the first N images of each set (CPU budget)
 # resumable mid-stream: a checkpoint every `interval` frames (atomic, plus latest.pth)
 checkpoint_config = dict(by_epoch=False, interval=500, max_keep_ckpts=2)
-overwrite = False  # run again in a work dir holding a finished run
+overwrite = False  # run again in a work dir holding a run (the old one is moved aside, then removed)
