@@ -33,8 +33,7 @@ from ..core.fileio import atomic_copy
 from ..core.log_backends import resolve_log_config
 from ..models import build_train_model
 from ..models.builder import accepted_keys, check_uda_cfg
-from .workdir import (RunGuard, check_resume_config, check_unfinished, flat_config,
-                      run_logger)
+from .workdir import RunGuard, check_resume_config, check_unfinished, flat_config
 
 __all__ = ['train_online', 'run_online', 'build_online_model', 'check_online_cfg',
            'config_hash', 'is_online_cfg', 'check_section_keys', 'check_data_roots',
@@ -230,15 +229,10 @@ def train_online(cfg, timestamp=None, meta=None, resume_from=None, overwrite=Fal
         if resume_from is not None:
             _carry_rows(resume_from, work_dir, resume_state)
         timestamp = timestamp or time.strftime('%Y%m%d_%H%M%S', time.localtime())
-        logger, handler = run_logger(osp.join(work_dir, f'{timestamp}.log'),
-                                      cfg.get('log_level', 'INFO'))
-        guard.attach_log(handler)
-        try:
-            return _train_online(cfg, work_dir, timestamp, logger, meta, resume_from,
-                                 model, optimizer, guard)
-        finally:
-            logger.removeHandler(handler)
-            handler.close()
+        logger = guard.open_log(osp.join(work_dir, f'{timestamp}.log'),
+                                cfg.get('log_level', 'INFO'))
+        return _train_online(cfg, work_dir, timestamp, logger, meta, resume_from,
+                             model, optimizer, guard)
 
 
 def _carry_rows(resume_from, work_dir, resume_state):

@@ -33,7 +33,7 @@ from ..models import build_train_model
 from ..models.builder import check_uda_cfg
 from .dist import CPUDistributedDataParallel, init_dist_env
 from .online import check_data_roots, check_section_keys
-from .workdir import RunGuard, run_logger as _run_logger
+from .workdir import RunGuard
 
 __all__ = ['freeze_encoder', 'init_launcher', 'train_segmentor', 'train_source',
            'check_source_cfg']
@@ -230,19 +230,11 @@ def train_source(cfg, distributed=False, validate=True, seed=None, deterministic
         with open(osp.join(cfg.work_dir, osp.splitext(config_name)[0] + '.py'), 'w') as f:
             f.write(config_text)
         timestamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
-        if isinstance(guard, RunGuard):
-            logger, handler = _run_logger(osp.join(cfg.work_dir, f'{timestamp}.log'),
-                                          cfg.log_level)
-            guard.attach_log(handler)
-        else:
-            logger, handler = get_root_logger(log_level=cfg.log_level), None
-        try:
-            return _train_source(cfg, logger, config_text, timestamp, distributed,
-                                 validate, seed, deterministic, config_name)
-        finally:
-            if handler is not None:
-                logger.removeHandler(handler)
-                handler.close()
+        logger = guard.open_log(osp.join(cfg.work_dir, f'{timestamp}.log'),
+                                cfg.log_level) if isinstance(guard, RunGuard) \
+            else get_root_logger(log_level=cfg.log_level)
+        return _train_source(cfg, logger, config_text, timestamp, distributed, validate,
+                             seed, deterministic, config_name)
 
 
 def _train_source(cfg, logger, config_text, timestamp, distributed, validate, seed,

@@ -134,8 +134,8 @@ class RunGuard:
 
     Use as a context manager around the run; call :meth:`started` once the run
     has done its first unit of work (the old run of ``overwrite`` is removed
-    then) and :meth:`attach_log` when the run's log file exists (a failure's
-    traceback is written there).
+    then) and :meth:`open_log` for the run's log file (a failure's traceback is
+    written there; the file is closed on exit).
 
     Args:
         work_dir (str): the run's folder (created).
@@ -205,9 +205,14 @@ class RunGuard:
                          f'this one has started')
 
     # -------------------------------------------------------------- running
-    def attach_log(self, handler):
-        """The run's log file handler; a failure's traceback is written to it."""
-        self.handler = handler
+    def open_log(self, log_file, level='INFO'):
+        """The run's logger, with ``log_file`` attached until the guard exits.
+
+        Returns:
+            logging.Logger: mmseg's root logger.
+        """
+        self.logger, self.handler = run_logger(log_file, level)
+        return self.logger
 
     def started(self):
         """The run has started cleanly: the previous run moved aside is deleted."""
@@ -235,26 +240,32 @@ class RunGuard:
     # -------------------------------------------------------------- leaving
     def __exit__(self, exc_type, exc, tb):
         try:
-            if exc is None:
-                self.status.update(status='finished', finished=_now())
-                self._write_status()
-                self.started()
-                return False
-            self.status.update(status='failed', failed=_now(),
-                               error=dict(type=exc_type.__name__, message=str(exc)))
-            if self.handler is not None:
-                record = logging.LogRecord(self.logger.name, logging.ERROR, __file__, 0,
-                                           f'run failed: {exc_type.__name__}: {exc}',
-                                           None, (exc_type, exc, tb))
-                self.handler.handle(record)
-            try:
-                self._write_status()
-            except OSError as err:  # e.g. the disk is full: keep the run's error
-                self.logger.error(f'could not write {STATUS_FILE}: {err}')
-            self._restore()
-            return False
+            return self._exit(exc_type, exc, tb)
         finally:
+            if self.handler is not None:
+                self.logger.removeHandler(self.handler)
+                self.handler.close()
             self.lock.release()
+
+    def _exit(self, exc_type, exc, tb):
+        if exc is None:
+            self.status.update(status='finished', finished=_now())
+            self._write_status()
+            self.started()
+            return False
+        self.status.update(status='failed', failed=_now(),
+                           error=dict(type=exc_type.__name__, message=str(exc)))
+        if self.handler is not None:  # the traceback to the file only (not twice
+            # on the console, where Python prints it)
+            self.handler.handle(logging.LogRecord(
+                self.logger.name, logging.ERROR, __file__, 0,
+                f'run failed: {exc_type.__name__}: {exc}', None, (exc_type, exc, tb)))
+        try:
+            self._write_status()
+        except OSError as err:  # e.g. the disk is full: keep the run's error
+            self.logger.error(f'could not write {STATUS_FILE}: {err}')
+        self._restore()
+        return False
 
 
 def check_unfinished(work_dir, command=None, finished_file='summary.json',
