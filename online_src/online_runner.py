@@ -327,6 +327,7 @@ class OnlineRunner(BaseRunner):
         if self.nonfinite_loss == 'stop':
             raise NonFiniteLossError(nonfinite_message(where, bad, guard.skipped))
         self.nonfinite_skipped += 1
+        guard.restore()  # the skipped step's forward pass (BatchNorm statistics)
         self.logger.warning(nonfinite_message(where, bad, guard.skipped, mode_hint=False)
                             + f'; skipped steps so far: {self.nonfinite_skipped}')
         return {k: v for k, v in log_vars.items() if k not in bad}
@@ -372,7 +373,8 @@ class OnlineRunner(BaseRunner):
             if self.replay_source:
                 data_batch.update(self.replay.next())
             ts = self.timer.now(device)
-            with guard_optimizer_step(self.optimizer) as guard:
+            with guard_optimizer_step(self.optimizer, self.method
+                                      if self.nonfinite_loss == 'skip' else None) as guard:
                 outputs = self.model.train_step(data_batch, self.optimizer, **kwargs)
             step_seconds = self.timer.now(device) - ts
             log_vars = self._check_step(visit, name, dict(outputs.get('log_vars', {})),

@@ -17,7 +17,7 @@ import os.path as osp
 import torch
 from mmcv.runner import HOOKS, Hook
 
-__all__ = ['NONFINITE_MODES', 'NonFiniteLossError', 'FrameLoadError',
+__all__ = ['NONFINITE_MODES', 'NonFiniteLossError', 'FrameLoadError', 'BufferSnapshot',
            'nonfinite_terms', 'guard_optimizer_step', 'NonFiniteLossHook',
            'check_nonfinite_mode', 'sample_file']
 
@@ -60,25 +60,53 @@ def _grads_finite(optimizer):
     return bool(torch.stack([torch.isfinite(g).all() for g in grads]).all())
 
 
-class _StepGuard:
+class BufferSnapshot:
+    """The buffers of ``module`` (BatchNorm statistics, counters) at creation.
+
+    A skipped step must also undo what its forward pass changed: a forward on
+    exploding activations writes NaN into BatchNorm running statistics.
+
+    Args:
+        module (nn.Module | None): None keeps nothing.
+    """
+
+    def __init__(self, module=None):
+        self.module = module
+        self.buffers = {k: b.detach().clone() for k, b in module.named_buffers()} \
+            if module is not None else {}
+
+    def restore(self):
+        """Copies the saved values back into the module's buffers."""
+        if self.module is None:
+            return
+        with torch.no_grad():
+            for k, b in self.module.named_buffers():
+                if k in self.buffers:
+                    b.copy_(self.buffers[k])
+
+
+class _StepGuard(BufferSnapshot):
     """What :func:`guard_optimizer_step` saw: ``skipped`` steps of non-finite grads."""
 
-    def __init__(self):
+    def __init__(self, module=None):
+        super().__init__(module)
         self.skipped = 0
 
 
 @contextlib.contextmanager
-def guard_optimizer_step(optimizer):
+def guard_optimizer_step(optimizer, module=None):
     """Within the block, ``optimizer.step()`` is skipped when a gradient is not finite.
 
     Args:
         optimizer (Optimizer | dict[str, Optimizer] | None): the optimizer(s) the
             step is given.
+        module (nn.Module | None): whose buffers are saved on entry, so a skipped
+            step can undo its forward pass (``guard.restore()``). Default: None.
 
     Yields:
         _StepGuard: ``skipped`` counts the steps not taken.
     """
-    guard = _StepGuard()
+    guard = _StepGuard(module)
     optimizers = list(optimizer.values()) if isinstance(optimizer, dict) else \
         [optimizer] if optimizer is not None else []
     patched = []
@@ -124,7 +152,8 @@ class NonFiniteLossHook(Hook):
     For mmcv's iteration/epoch runners: runs after ``train_step`` and before
     ``OptimizerHook`` (register it with a higher priority, e.g. 'VERY_HIGH'),
     reads ``runner.outputs['log_vars']``; with ``'skip'`` the iteration's
-    optimizer step is not taken (counted in ``skipped``).
+    optimizer step is not taken and the model's buffers (BatchNorm statistics)
+    are put back as they were before it (counted in ``skipped``).
 
     Args:
         mode (str): 'stop' raises :class:`NonFiniteLossError` naming the
@@ -136,6 +165,11 @@ class NonFiniteLossHook(Hook):
         check_nonfinite_mode(mode, 'NonFiniteLossHook')
         self.mode = mode
         self.skipped = 0
+        self.snapshot = BufferSnapshot()
+
+    def before_train_iter(self, runner):
+        if self.mode == 'skip':
+            self.snapshot = BufferSnapshot(runner.model)
 
     def after_train_iter(self, runner):
         outputs = getattr(runner, 'outputs', None) or {}
@@ -157,6 +191,7 @@ class NonFiniteLossHook(Hook):
         outputs['log_vars'] = {k: v for k, v in outputs['log_vars'].items()
                                if k not in bad}
         _skip_next_step(runner.optimizer)
+        self.snapshot.restore()
 
 
 def _skip_next_step(optimizer):
