@@ -397,3 +397,36 @@ def test_random_sigkills_then_resume_equal_the_uninterrupted_run(tiny, tmp_path)
                                                                          ref.work_dir))
     assert summary['stream_accuracy'] == ref_summary['stream_accuracy']
     assert np.load(osp.join(cfg.work_dir, 'fps.npy')).shape == (12, 4)
+
+
+def test_unreadable_cityscapes_frame_names_its_file(tiny, tmp_path):
+    """A real file on disk, overwritten after the dataset was built."""
+    import cv2
+    from mmcv.utils import get_logger
+    from mmseg.datasets import build_dataset
+    from online_src import OnlineRunner
+    root = tmp_path / 'cityscapes'
+    for i in range(2):
+        name = f'bonn_{i:06d}_000019'
+        for sub, suffix, array in (
+                ('leftImg8bit', 'leftImg8bit', np.full((8, 16, 3), 100, np.uint8)),
+                ('gtFine', 'gtFine_labelTrainIds', np.zeros((8, 16), np.uint8))):
+            os.makedirs(root / sub / 'train' / 'bonn', exist_ok=True)
+            cv2.imwrite(str(root / sub / 'train' / 'bonn' / f'{name}_{suffix}.png'), array)
+    ds = build_dataset(dict(
+        type='CityscapesDomainDataset', name='25mm', domain=25, data_root=str(root),
+        img_dir='leftImg8bit/train', ann_dir='gtFine/train',
+        pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
+                  dict(type='DefaultFormatBundle'),
+                  dict(type='Collect', keys=['img', 'gt_semantic_seg'],
+                       meta_keys=('filename', 'ori_shape', 'img_shape'))]))
+    bad = root / 'leftImg8bit' / 'train' / 'bonn' / 'bonn_000001_000019_leftImg8bit.png'
+    bad.write_bytes(b'\x89PNG truncated')
+    runner = OnlineRunner(tiny['TinyMethod'](), work_dir=str(tmp_path),
+                          logger=get_logger('test'))
+    runner.frames_done = 5
+    assert runner._load_frame(ds, [0], 1, '25mm')['img'].data[0].shape == (1, 3, 8, 16)
+    with pytest.raises(FrameLoadError, match=(
+            rf"cannot load frame 5 \(visit 1, domain '25mm', dataset index 1, file "
+            rf"{bad}\): AttributeError: 'NoneType' object has no attribute 'shape'")):
+        runner._load_frame(ds, [1], 1, '25mm')
