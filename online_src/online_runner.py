@@ -495,8 +495,9 @@ class OnlineRunner(BaseRunner):
             map_location (str): Default: 'cpu'.
             trusted (bool): full unpickling (see ``mmseg_ext.core``). Default: False.
             check_config (bool): refuse a checkpoint of another ``config_hash``;
-            False when the caller compared the configs itself
-            (:func:`mmseg_ext.apis.workdir.check_resume_config`). Default: True.
+                False when the caller compared the configs itself
+                (:func:`mmseg_ext.apis.workdir.check_resume_config`).
+                Default: True.
         """
         ckpt = load_checkpoint_file(checkpoint, map_location, trusted)
         if 'online' not in ckpt:

@@ -35,8 +35,9 @@ import time
 from ..core.evaluation.results import atomic_write_json
 from ..core.fileio import remove_stale_tmp
 
-__all__ = ['RunGuard', 'run_logger', 'WorkDirBusyError', 'UnfinishedRunError', 'LOCK_FILE',
-           'STATUS_FILE', 'flat_config', 'check_resume_config', 'DATA_LOCATION_KEYS']
+__all__ = ['RunGuard', 'run_logger', 'check_unfinished', 'WorkDirBusyError',
+           'UnfinishedRunError', 'LOCK_FILE', 'STATUS_FILE', 'flat_config',
+           'check_resume_config', 'DATA_LOCATION_KEYS']
 
 LOCK_FILE = '.lock'
 STATUS_FILE = 'status.json'
@@ -186,7 +187,7 @@ class RunGuard:
         return self
 
     def _holds_a_run(self):
-        return any(n not in (LOCK_FILE,) for n in os.listdir(self.work_dir))
+        return any(n != LOCK_FILE for n in os.listdir(self.work_dir))
 
     def _move_aside(self):
         stamp = time.strftime('%Y%m%d_%H%M%S')

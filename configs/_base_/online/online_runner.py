@@ -57,4 +57,5 @@ online_evaluation = dict(
     max_images=None)  # evaluate only the first N images of each set (CPU budget)
 # resumable mid-stream: a checkpoint every `interval` frames (atomic, plus latest.pth)
 checkpoint_config = dict(by_epoch=False, interval=500, max_keep_ckpts=2)
-overwrite = False  # run again in a work dir holding a run (the old one is moved aside, then removed)
+# run again in a work dir holding a run (the old one is moved aside, removed after frame 1)
+overwrite = False
