@@ -34,6 +34,9 @@ from mmseg_ext.core.checkpoint import atomic_save, load_checkpoint_file
 from mmseg_ext.core.fileio import atomic_copy
 from mmseg_ext.core.evaluation import (StreamAccuracy, atomic_np_save,
                                         atomic_write_json)
+from mmseg_ext.core.run_safety import (FrameLoadError, NonFiniteLossError,
+                                       check_nonfinite_mode, guard_optimizer_step,
+                                       nonfinite_message, nonfinite_terms, sample_file)
 from .adaptive_schedule import HamletSchedule, build_schedule
 from .domain_detector import HamletDomainDetector, build_domain_detector
 from .replay_buffer import ReplayBuffer, SourceStream, SourceSubset, index_batches
@@ -134,6 +137,10 @@ class OnlineRunner(BaseRunner):
         num_classes (int): classes of the stream accuracy. Default: 19.
         ignore_index (int): label value left out of the stream accuracy.
             Default: 255.
+        nonfinite_loss (str): a step whose loss or gradient is NaN/inf is never
+            applied; 'stop' then ends the run with :class:`NonFiniteLossError`
+            naming the frame, domain and loss terms, 'skip' goes on and counts it
+            (``nonfinite_skipped`` in the summary). Default: 'stop'.
         max_iters, max_epochs: unused (the stream defines them), must be None.
     """
 
@@ -146,7 +153,8 @@ class OnlineRunner(BaseRunner):
                  training_policy='mad', total_modules=4, fixed_module=1, alpha=0.1,
                  temperature=1.75, mad_time_update=True,
                  mad_module_speeds=(4.21, 4.83, 5.11, 5.73), mad_loss=None,
-                 num_classes=19, ignore_index=255, max_iters=None, max_epochs=None):
+                 num_classes=19, ignore_index=255, nonfinite_loss='stop',
+                 max_iters=None, max_epochs=None):
         super().__init__(model, batch_processor, optimizer, work_dir, logger, meta)
         if max_iters is not None or max_epochs is not None:
             raise ValueError('OnlineRunner: max_iters/max_epochs are given by the '
@@ -162,6 +170,9 @@ class OnlineRunner(BaseRunner):
         if budget_trigger not in BUDGET_TRIGGERS:
             raise ValueError(f'OnlineRunner: budget_trigger must be one of '
                              f'{BUDGET_TRIGGERS}, got {budget_trigger!r}')
+        check_nonfinite_mode(nonfinite_loss, 'OnlineRunner')
+        self.nonfinite_loss = nonfinite_loss
+        self.nonfinite_skipped = 0
         detector_cfg = dict(domain_detector or {})
         detector_on = bool(detector_cfg.pop('enabled', False))
         if budget is not None and budget_trigger == 'detector' and not detector_on:
@@ -322,8 +333,7 @@ class OnlineRunner(BaseRunner):
             for f in range(first, len(batches)):
                 self._inner_iter = f
                 with seeded(self.seed, visit, f):
-                    batch = collate([dataset[i] for i in batches[f]],
-                                    samples_per_gpu=len(batches[f]))
+                    batch = self._load_frame(dataset, batches[f], visit, name)
                 self.call_hook('before_train_iter')
                 self._stream_frame(visit, name, batch)
                 self.frames_done += 1
@@ -336,6 +346,33 @@ class OnlineRunner(BaseRunner):
         self._epoch = len(self.domain_order)
         self._finish()
         self.call_hook('after_run')
+
+    def _load_frame(self, dataset, indices, visit, name):
+        """The collated batch of ``indices``; a failure names file, domain, frame."""
+        samples = []
+        for i in indices:
+            try:
+                samples.append(dataset[i])
+            except Exception as err:
+                raise FrameLoadError(
+                    f'cannot load frame {self.frames_done} (visit {visit}, domain '
+                    f'{name!r}, dataset index {i}, file {sample_file(dataset, i)}): '
+                    f'{type(err).__name__}: {err}') from err
+        return collate(samples, samples_per_gpu=len(indices))
+
+    def _check_step(self, visit, name, log_vars, guard):
+        """Stops or counts a step with a non-finite loss/gradient; the finite terms."""
+        bad = nonfinite_terms(log_vars)
+        if not bad and not guard.skipped:
+            return log_vars
+        where = f'frame {self.frames_done} (visit {visit}, domain {name!r})'
+        if self.nonfinite_loss == 'stop':
+            raise NonFiniteLossError(nonfinite_message(where, bad, guard.skipped))
+        self.nonfinite_skipped += 1
+        guard.restore()  # the skipped step's forward pass (BatchNorm statistics)
+        self.logger.warning(nonfinite_message(where, bad, guard.skipped, mode_hint=False)
+                            + f'; skipped steps so far: {self.nonfinite_skipped}')
+        return {k: v for k, v in log_vars.items() if k not in bad}
 
     def _stream_frame(self, visit, name, batch):
         device = self.device
@@ -369,9 +406,12 @@ class OnlineRunner(BaseRunner):
             if self.replay_source:
                 data_batch.update(self.replay.next())
             ts = self.timer.now(device)
-            outputs = self.model.train_step(data_batch, self.optimizer, **kwargs)
+            with guard_optimizer_step(self.optimizer, self.method
+                                      if self.nonfinite_loss == 'skip' else None) as guard:
+                outputs = self.model.train_step(data_batch, self.optimizer, **kwargs)
             step_seconds = self.timer.now(device) - ts
-            log_vars = dict(outputs.get('log_vars', {}))
+            log_vars = self._check_step(visit, name, dict(outputs.get('log_vars', {})),
+                                        guard)
             if self.policy is not None:
                 loss = _loss_value(log_vars, self.mad_loss)
                 if np.isfinite(loss):
@@ -430,7 +470,8 @@ class OnlineRunner(BaseRunner):
             visit_stream_accuracy={k: self.visit_accuracy.metrics(k)['mIoU']
                                    for k in self.visit_accuracy.keys()},
             detected_changes=[list(c) for c in self.detector.changes]
-            if self.detector else [])
+            if self.detector else [],
+            nonfinite_skipped=self.nonfinite_skipped)
 
     def train(self):
         """mmcv API: the stream is driven by :meth:`run`."""
@@ -450,6 +491,7 @@ class OnlineRunner(BaseRunner):
             stream_accuracy=self.stream_accuracy.state_dict(),
             visit_accuracy=self.visit_accuracy.state_dict(),
             timer=self.timer.state_dict(),
+            nonfinite_skipped=self.nonfinite_skipped,
             rng=get_rng_state(),
             replay=self.replay.state_dict() if self.replay is not None else None,
             hooks={type(h).__name__: h.state_dict() for h in self.hooks
@@ -491,7 +533,7 @@ class OnlineRunner(BaseRunner):
         return filename
 
     def resume(self, checkpoint, resume_optimizer=True, map_location='cpu',
-               trusted=False):
+               trusted=False, check_config=True):
         """Loads a checkpoint of this runner; the stream continues at its frame.
 
         Args:
@@ -499,6 +541,10 @@ class OnlineRunner(BaseRunner):
             resume_optimizer (bool): restore the optimizer. Default: True.
             map_location (str): Default: 'cpu'.
             trusted (bool): full unpickling (see ``mmseg_ext.core``). Default: False.
+            check_config (bool): refuse a checkpoint of another ``config_hash``;
+                False when the caller compared the configs itself
+                (:func:`mmseg_ext.apis.workdir.check_resume_config`).
+                Default: True.
         """
         ckpt = load_checkpoint_file(checkpoint, map_location, trusted)
         if 'online' not in ckpt:
@@ -506,7 +552,7 @@ class OnlineRunner(BaseRunner):
                              f'`online` state); use load_from for model weights')
         mine = (self.meta or {}).get('config_hash')
         theirs = ckpt.get('meta', {}).get('config_hash')
-        if mine is not None and theirs != mine:
+        if check_config and mine is not None and theirs != mine:
             raise ValueError(f'cannot resume from {checkpoint}: it was written by '
                              f'another config (config_hash {theirs} != {mine})')
         self.method.load_state_dict(ckpt['state_dict'], strict=True)
@@ -527,6 +573,7 @@ class OnlineRunner(BaseRunner):
         self.stream_accuracy.load_state_dict(state['stream_accuracy'])
         self.visit_accuracy.load_state_dict(state['visit_accuracy'])
         self.timer.load_state_dict(state['timer'])
+        self.nonfinite_skipped = int(state.get('nonfinite_skipped', 0))
         if state.get('replay') is not None:
             self.replay.load_state_dict(state['replay'])
         if self.detector is not None and 'detector' in state:

@@ -2,13 +2,15 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume-from F] [--load-from F]
         [--cfg-options k=v ...] [--launcher none|pytorch|slurm] [--seed N]
-        [--deterministic] [--trusted-checkpoint] [--no-validate]
+        [--deterministic] [--trusted-checkpoint] [--no-validate] [--overwrite]
+        [--force-resume]
 
 All the work happens in :mod:`mmseg_ext.apis`; this script only reads arguments.
 """
 import argparse
 import os
 import os.path as osp
+import shlex
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -40,8 +42,13 @@ def parse_args(argv=None):
     parser.add_argument('--no-validate', action='store_true',
                         help='skip validation mIoU during training')
     parser.add_argument('--overwrite', action='store_true',
-                        help='online runs: run again in a work dir holding a '
-                             'finished run')
+                        help='online runs: run again in a work dir holding a finished '
+                             'or unfinished run (moved aside, removed once the new '
+                             'run has started)')
+    parser.add_argument('--force-resume', action='store_true',
+                        help='online runs: resume although the checkpoint was written '
+                             'with other data locations (data_root, img_dir, ann_dir, '
+                             'split); any other config difference is still refused')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -66,6 +73,7 @@ def load_config(args):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     cfg = load_config(args)
     if is_online_cfg(cfg):
@@ -76,7 +84,10 @@ def main(argv=None):
         if args.seed is not None:
             cfg.seed = args.seed
         cfg.deterministic = args.deterministic or cfg.get('deterministic', False)
-        return train_online(cfg, overwrite=args.overwrite)
+        command = ' '.join(shlex.quote(a) for a in ['python', 'tools/train.py'] + [
+            a for a in argv if a not in ('--overwrite', '--force-resume')])
+        return train_online(cfg, overwrite=args.overwrite,
+                            force_resume=args.force_resume, command=command)
     distributed = init_launcher(args.launcher, cfg.get('dist_params'))
     return train_source(cfg, distributed=distributed, validate=not args.no_validate,
                         seed=args.seed, deterministic=args.deterministic,

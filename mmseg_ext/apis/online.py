@@ -1,36 +1,43 @@
 """Online adaptation runs: build everything from a config and stream.
 
 :func:`train_online` is what ``tools/train.py`` calls for a config whose runner is
-the :class:`~online_src.OnlineRunner`: it checks the config (before anything
-heavy is built), builds the datasets (source first), the adaptation method
-around its segmentor and its optimizer (:func:`build_online_model`, shared with
-the step profiler), the runner and its hooks, resumes a run if asked, and
-streams. :func:`run_online` does the same and returns the run's summary metrics
-(the hyper-parameter search's objective).
+the :class:`~online_src.OnlineRunner`: it checks the config (every section's keys,
+data roots, checkpoints; before anything heavy is built and before the work dir
+is touched), builds the adaptation method around its segmentor and its
+optimizer (:func:`build_online_model`, shared with the step profiler; a
+``load_from`` of another model size fails here), takes the work dir
+(:class:`~mmseg_ext.apis.workdir.RunGuard`: lock, unfinished-run check,
+``--overwrite``, ``status.json``), builds the datasets (source first), the runner
+and its hooks, resumes a run if asked, and streams. :func:`run_online` does the
+same and returns the run's summary metrics (the hyper-parameter search's
+objective).
 """
+import difflib
 import hashlib
 import json
 import logging
-import os
 import os.path as osp
 import time
 
-import mmcv
 import torch
-from mmcv.runner import HOOKS, build_optimizer, build_runner
+from mmcv.runner import HOOKS, CheckpointHook, Hook, build_optimizer, build_runner
 from mmcv.utils import Config, build_from_cfg, get_git_hash
 from mmseg.apis import set_random_seed
 from mmseg.datasets import build_dataset
 from mmseg.utils import build_dp, get_root_logger
 
 import online_src
-from ..core.checkpoint import load_checkpoint
+from ..core.checkpoint import load_checkpoint, load_checkpoint_file
 from ..core.evaluation import OnlineEvalHook, summarize_run
+from ..core.fileio import atomic_copy
 from ..core.log_backends import resolve_log_config
 from ..models import build_train_model
+from ..models.builder import accepted_keys, check_uda_cfg
+from .workdir import RunGuard, check_resume_config, check_unfinished, flat_config
 
 __all__ = ['train_online', 'run_online', 'build_online_model', 'check_online_cfg',
-           'config_hash', 'is_online_cfg', 'FINISHED_FILE', 'RUN_FILES']
+           'config_hash', 'is_online_cfg', 'check_section_keys', 'check_data_roots',
+           'FINISHED_FILE', 'RUN_FILES']
 
 FINISHED_FILE = 'summary.json'
 RUN_FILES = ('summary.json', 'results.csv', 'results.json', 'fps.npy',
@@ -54,6 +61,43 @@ def config_hash(cfg):
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
+def check_section_keys(section, cls, what, skip=(), extra=()):
+    """Raises on a key of a config section that ``cls``'s constructor does not take.
+
+    Args:
+        section (dict): the config section (``type`` is ignored).
+        cls (type): the class it builds.
+        what (str): the section's name in the error (e.g. 'runner').
+        skip (Sequence[str]): constructor arguments the code passes itself.
+        extra (Sequence[str]): keys taken through ``**kwargs``.
+
+    Raises:
+        KeyError: naming every unknown key, with the closest accepted key.
+    """
+    accepted = sorted((accepted_keys(cls) | set(extra)) - set(skip))
+    unknown = sorted(k for k in section if k != 'type' and k not in accepted)
+    if unknown:
+        hints = [f'{k!r}' + (f' (did you mean {c[0]!r}?)' if c else '')
+                 for k in unknown for c in [difflib.get_close_matches(k, accepted, n=1)]]
+        raise KeyError(f'{what} ({cls.__name__}) has no key {", ".join(hints)}')
+
+
+def check_data_roots(data_cfg, prefix='data'):
+    """Raises when a ``data_root`` of a dataset entry (nested ones too) is missing."""
+    if isinstance(data_cfg, (list, tuple)):
+        for i, c in enumerate(data_cfg):
+            check_data_roots(c, f'{prefix}[{i}]')
+    elif isinstance(data_cfg, dict):
+        root = data_cfg.get('data_root')
+        if isinstance(root, str) and root and not osp.isdir(root):
+            raise FileNotFoundError(f'{prefix}.data_root: {root} does not exist (set '
+                                    f'data_root in the config or --cfg-options '
+                                    f'data_root=...)')
+        for k, v in data_cfg.items():
+            if isinstance(v, (dict, list, tuple)):
+                check_data_roots(v, f'{prefix}.{k}')
+
+
 def _is_source(dataset_cfg):
     from mmseg.datasets import DATASETS
     cls = DATASETS.get(dataset_cfg.get('type', ''))
@@ -63,14 +107,26 @@ def _is_source(dataset_cfg):
 def check_online_cfg(cfg, resume_from=None, overwrite=False):
     """Raises a clear error for a config that cannot run, before building anything.
 
-    Checks: the runner is ``OnlineRunner``; ``data.train`` is a list whose first
-    entry is a ``SourceDataset`` and the rest name their domains; every name of
-    ``runner.domain_order`` is one of them; a ``work_dir`` is set and does not
-    hold a finished run (unless ``overwrite``); ``resume_from`` exists.
+    Checks: the runner is ``OnlineRunner``; the keys of ``runner``, ``uda``,
+    ``online_evaluation`` and ``checkpoint_config`` (with "did you mean" hints);
+    ``data.train`` is a list whose first entry is a ``SourceDataset`` and the
+    rest name their domains; every name of ``runner.domain_order`` is one of
+    them; every ``data_root`` exists; a ``work_dir`` is set and does not hold a
+    finished run (unless ``overwrite``); ``resume_from`` and ``load_from`` exist.
+    The work dir's lock and unfinished runs are checked by :func:`train_online`.
     """
     if not is_online_cfg(cfg):
         raise ValueError(f"train_online needs runner.type='OnlineRunner', got "
                          f"{cfg.get('runner', {}).get('type')!r}")
+    check_section_keys(cfg.runner, online_src.OnlineRunner, 'runner',
+                       skip=('model', 'batch_processor', 'optimizer', 'work_dir',
+                             'logger', 'meta'))
+    if cfg.get('uda') is not None:
+        check_uda_cfg({k: v for k, v in cfg.uda.items() if k != 'model'})
+    check_section_keys(cfg.get('online_evaluation') or {}, OnlineEvalHook,
+                       'online_evaluation', skip=('datasets',))
+    check_section_keys(cfg.get('checkpoint_config') or {}, CheckpointHook,
+                       'checkpoint_config', extra=('filename_tmpl', 'meta', 'create_symlink'))
     train = cfg.data.get('train')
     if not isinstance(train, (list, tuple)) or len(train) < 2:
         raise ValueError('an online config needs data.train = [source_cfg, '
@@ -97,13 +153,11 @@ def check_online_cfg(cfg, resume_from=None, overwrite=False):
                               f'({FINISHED_FILE}); pass --overwrite to run it again')
     if resume_from is not None and not osp.isfile(resume_from):
         raise FileNotFoundError(f'resume checkpoint {resume_from} does not exist')
-
-
-def _clear_work_dir(work_dir):
-    for name in RUN_FILES:
-        path = osp.join(work_dir, name)
-        if osp.isfile(path):
-            os.remove(path)
+    load_from = cfg.get('load_from')
+    if resume_from is None and load_from and '://' not in load_from \
+            and not osp.isfile(load_from):
+        raise FileNotFoundError(f'load_from checkpoint {load_from} does not exist')
+    check_data_roots(cfg.data)
 
 
 def _build_datasets(cfg):
@@ -113,8 +167,16 @@ def _build_datasets(cfg):
 
 
 def train_online(cfg, timestamp=None, meta=None, resume_from=None, overwrite=False,
-                 device=None):
+                 device=None, force_resume=False, command=None):
     """Builds and runs one online adaptation run.
+
+    Everything that can be checked without the datasets is checked before the
+    work dir is touched: the config (:func:`check_online_cfg`), the method and
+    its ``load_from`` checkpoint (model size), the resume checkpoint's config.
+    Then the work dir is taken (:class:`~mmseg_ext.apis.workdir.RunGuard`): a
+    busy work dir (another live run) and an unfinished one (checkpoints without
+    ``summary.json``, unless resuming or overwriting) are refused; with
+    ``overwrite`` the old run is moved aside and deleted after the first frame.
 
     Args:
         cfg (mmcv.Config): the run's config (online layout, see
@@ -122,11 +184,16 @@ def train_online(cfg, timestamp=None, meta=None, resume_from=None, overwrite=Fal
         timestamp (str | None): names the log files. Default: now.
         meta (dict | None): extra metadata saved in checkpoints. Default: None.
         resume_from (str | None): a checkpoint of this config to continue from
-            (also ``cfg.resume_from``). Default: None.
-        overwrite (bool): run again in a work dir holding a finished run
-            (also ``cfg.overwrite``). Default: False.
+            (also ``cfg.resume_from``); from another work dir, its evaluation
+            rows are carried over. Default: None.
+        overwrite (bool): run again in a work dir holding a finished or
+            unfinished run (also ``cfg.overwrite``). Default: False.
         device (str | None): 'cuda' or 'cpu'; None picks CUDA when available
             (also ``cfg.device``). Default: None.
+        force_resume (bool): resume although the checkpoint's config differs in
+            data locations (``data_root``, ``img_dir``, ...). Default: False.
+        command (str | None): this run's command line, printed in the commands
+            that resume or replace an unfinished run. Default: None.
 
     Returns:
         OnlineRunner: the runner after the stream.
@@ -135,30 +202,74 @@ def train_online(cfg, timestamp=None, meta=None, resume_from=None, overwrite=Fal
     overwrite = overwrite or bool(cfg.get('overwrite', False))
     check_online_cfg(cfg, resume_from, overwrite)
     work_dir = osp.abspath(cfg.work_dir)
-    mmcv.mkdir_or_exist(work_dir)
-    if overwrite and resume_from is None:
-        _clear_work_dir(work_dir)
-    timestamp = timestamp or time.strftime('%Y%m%d_%H%M%S', time.localtime())
-    logger, handler = _run_logger(osp.join(work_dir, f'{timestamp}.log'),
-                                  cfg.get('log_level', 'INFO'))
-    try:
+    meta = dict(meta or {})
+    meta.update(seed=cfg.get('seed', 0), config_hash=config_hash(cfg),
+                config_flat=flat_config(cfg, _HASH_IGNORED),
+                exp_name=osp.basename(work_dir), git_hash=_git_hash())
+    logger = get_root_logger(log_level=cfg.get('log_level', 'INFO'))
+    resume_state = None
+    if resume_from is not None:
+        ckpt = load_checkpoint_file(resume_from, 'cpu',
+                                    cfg.get('trusted_checkpoint', False))
+        check_resume_config(resume_from, ckpt.get('meta', {}), meta['config_hash'],
+                            meta['config_flat'], force_resume, logger)
+        resume_state = ckpt.get('online', {})
+        del ckpt
+    set_random_seed(meta['seed'], deterministic=cfg.get('deterministic', False))
+    model, optimizer = build_online_model(
+        cfg, device, load_from=cfg.get('load_from') if resume_from is None else None,
+        logger=logger)
+
+    def check(folder):
+        if not overwrite and resume_from is None:
+            check_unfinished(folder, command, FINISHED_FILE, RUN_FILES)
+
+    ckpt_dir = (cfg.get('checkpoint_config') or {}).get('out_dir')
+    with RunGuard(work_dir, overwrite and resume_from is None, check,
+                  [ckpt_dir] if ckpt_dir else []) as guard:
+        if resume_from is not None:
+            _carry_rows(resume_from, work_dir, resume_state)
+        timestamp = timestamp or time.strftime('%Y%m%d_%H%M%S', time.localtime())
+        logger = guard.open_log(osp.join(work_dir, f'{timestamp}.log'),
+                                cfg.get('log_level', 'INFO'))
         return _train_online(cfg, work_dir, timestamp, logger, meta, resume_from,
-                             device)
-    finally:
-        logger.removeHandler(handler)
-        handler.close()
+                             model, optimizer, guard)
 
 
-def _run_logger(log_file, level):
-    """mmseg's logger with a file handler for this run only (several runs of one
-    process each get their own text log; mmcv attaches a file only the first time)."""
-    logger = get_root_logger(log_level=level)
-    handler = logging.FileHandler(log_file, 'w')
-    handler.setFormatter(logging.Formatter(
-        '%(asctime)s - %(name)s - %(levelname)s - %(message)s'))
-    handler.setLevel(level)
-    logger.addHandler(handler)
-    return logger, handler
+def _carry_rows(resume_from, work_dir, resume_state):
+    """Copies the evaluation rows beside ``resume_from`` into a new ``work_dir``.
+
+    The resumed run keeps the rows of the evaluations before the checkpoint;
+    resuming into another work dir without them would silently lose them.
+    """
+    src_dir = osp.dirname(osp.abspath(resume_from))
+    if src_dir == work_dir or osp.isfile(osp.join(work_dir, 'results.json')):
+        return
+    count = (resume_state.get('hooks') or {}).get('OnlineEvalHook', {}).get('count', 0)
+    if not osp.isfile(osp.join(src_dir, 'results.json')):
+        if count:
+            raise FileNotFoundError(
+                f'cannot resume {resume_from} into {work_dir}: the {count} evaluation '
+                f'row(s) before it (results.json) are not beside the checkpoint in '
+                f'{src_dir}; copy that results.json into {work_dir}, or resume in the '
+                f"checkpoint's own work dir")
+        return
+    for name in ('results.json', 'results.csv'):
+        if osp.isfile(osp.join(src_dir, name)):
+            atomic_copy(osp.join(src_dir, name), osp.join(work_dir, name))
+
+
+class _StartedHook(Hook):
+    """Tells the run guard once the first frame is done (or the stream ended)."""
+
+    def __init__(self, guard):
+        self.guard = guard
+
+    def after_train_iter(self, runner):
+        self.guard.started()
+
+    def after_run(self, runner):
+        self.guard.started()
 
 
 def build_online_model(cfg, device=None, load_from=None, logger=None,
@@ -208,18 +319,11 @@ def build_online_model(cfg, device=None, load_from=None, logger=None,
     return model, optimizer
 
 
-def _train_online(cfg, work_dir, timestamp, logger, meta, resume_from, device):
+def _train_online(cfg, work_dir, timestamp, logger, meta, resume_from, model,
+                  optimizer, guard):
     cfg.dump(osp.join(work_dir, 'config.py'))
     seed = cfg.get('seed', 0)
-    set_random_seed(seed, deterministic=cfg.get('deterministic', False))
-    meta = dict(meta or {})
-    meta.update(seed=seed, config_hash=config_hash(cfg), exp_name=osp.basename(work_dir),
-                git_hash=_git_hash())
-
     train_sets, val_sets = _build_datasets(cfg)
-    model, optimizer = build_online_model(
-        cfg, device, load_from=cfg.get('load_from') if resume_from is None else None,
-        logger=logger)
 
     runner_cfg = dict(cfg.runner)
     runner_cfg.setdefault('seed', seed)
@@ -243,8 +347,10 @@ def _train_online(cfg, work_dir, timestamp, logger, meta, resume_from, device):
         hook_cfg = dict(hook_cfg)
         priority = hook_cfg.pop('priority', 'NORMAL')
         runner.register_hook(build_from_cfg(hook_cfg, HOOKS), priority=priority)
+    runner.register_hook(_StartedHook(guard), priority='LOWEST')
     if resume_from is not None:
-        runner.resume(resume_from, trusted=cfg.get('trusted_checkpoint', False))
+        runner.resume(resume_from, trusted=cfg.get('trusted_checkpoint', False),
+                      check_config=False)
     loaders = [_StreamSource(ds, cfg.data.get('samples_per_gpu', 1)) for ds in train_sets]
     runner.run(loaders)
     return runner

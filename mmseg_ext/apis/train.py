@@ -9,13 +9,13 @@ data-parallel wrappers, mmcv's optimizer builder (with
 (not from its name), works with DDP on CPU (gloo), can freeze the encoder
 (``freeze_encoder=True``: decoder-only fine-tuning) and returns the runner.
 """
+import contextlib
 import copy
 import inspect
 import os
 import os.path as osp
 import time
 
-import mmcv
 import torch
 from mmcv.cnn.utils import revert_sync_batchnorm
 from mmcv.runner import (HOOKS, RUNNERS, EpochBasedRunner, build_optimizer,
@@ -30,9 +30,13 @@ from mmseg.utils import (build_ddp, build_dp, collect_env, find_latest_checkpoin
 
 from ..core.log_backends import resolve_log_config
 from ..models import build_train_model
+from ..models.builder import check_uda_cfg
 from .dist import CPUDistributedDataParallel, init_dist_env
+from .online import check_data_roots, check_section_keys
+from .workdir import RunGuard
 
-__all__ = ['freeze_encoder', 'init_launcher', 'train_segmentor', 'train_source']
+__all__ = ['freeze_encoder', 'init_launcher', 'train_segmentor', 'train_source',
+           'check_source_cfg']
 
 
 def freeze_encoder(model):
@@ -169,6 +173,35 @@ def train_segmentor(model, dataset, cfg, distributed=False, validate=False,
     return runner
 
 
+def check_source_cfg(cfg):
+    """Raises a clear error for a source config that cannot run, before building.
+
+    Checks: a ``work_dir``; the ``runner`` type and keys and the ``uda`` keys
+    (with "did you mean" hints); every ``data_root`` exists; ``resume_from`` /
+    ``load_from`` exist.
+    """
+    if not cfg.get('work_dir'):
+        raise KeyError('train_source: the config has no work_dir (set it or pass '
+                       '--work-dir)')
+    runner_cfg = cfg.get('runner')
+    if runner_cfg is None:
+        raise KeyError('train_source: the config has no runner section, e.g. '
+                       "runner = dict(type='AtomicIterBasedRunner', max_iters=40000)")
+    runner_cls = RUNNERS.get(runner_cfg.get('type'))
+    if runner_cls is None:
+        raise KeyError(f"train_source: unknown runner type {runner_cfg.get('type')!r}")
+    check_section_keys(runner_cfg, runner_cls, 'runner',
+                       skip=('model', 'batch_processor', 'optimizer', 'work_dir',
+                             'logger', 'meta'))
+    if cfg.get('uda') is not None:
+        check_uda_cfg({k: v for k, v in cfg.uda.items() if k != 'model'})
+    check_data_roots(cfg.get('data') or {})
+    for key in ('resume_from', 'load_from'):
+        path = cfg.get(key)
+        if path and '://' not in path and not osp.isfile(path):
+            raise FileNotFoundError(f'{key} checkpoint {path} does not exist')
+
+
 def train_source(cfg, distributed=False, validate=True, seed=None, deterministic=False,
                  config_name='config.py'):
     """Source training from a config: work dir, logs, seed, model, data, training.
@@ -187,16 +220,25 @@ def train_source(cfg, distributed=False, validate=True, seed=None, deterministic
     Returns:
         mmcv.runner.BaseRunner: the runner after training.
     """
-    if not cfg.get('work_dir'):
-        raise KeyError('train_source: the config has no work_dir (set it or pass '
-                       '--work-dir)')
-    mmcv.mkdir_or_exist(osp.abspath(cfg.work_dir))
-    config_text = cfg.pretty_text  # formatted once (yapf takes seconds)
-    with open(osp.join(cfg.work_dir, osp.splitext(config_name)[0] + '.py'), 'w') as f:
-        f.write(config_text)
-    timestamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
-    logger = get_root_logger(log_file=osp.join(cfg.work_dir, f'{timestamp}.log'),
-                             log_level=cfg.log_level)
+    check_source_cfg(cfg)
+    ckpt_dir = (cfg.get('checkpoint_config') or {}).get('out_dir')
+    # rank 0 holds the work dir (lock, status.json, log file)
+    guard = RunGuard(cfg.work_dir, extra_dirs=[ckpt_dir] if ckpt_dir else []) \
+        if get_dist_info()[0] == 0 else contextlib.nullcontext()
+    with guard:
+        config_text = cfg.pretty_text  # formatted once (yapf takes seconds)
+        with open(osp.join(cfg.work_dir, osp.splitext(config_name)[0] + '.py'), 'w') as f:
+            f.write(config_text)
+        timestamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
+        logger = guard.open_log(osp.join(cfg.work_dir, f'{timestamp}.log'),
+                                cfg.log_level) if isinstance(guard, RunGuard) \
+            else get_root_logger(log_level=cfg.log_level)
+        return _train_source(cfg, logger, config_text, timestamp, distributed, validate,
+                             seed, deterministic, config_name)
+
+
+def _train_source(cfg, logger, config_text, timestamp, distributed, validate, seed,
+                  deterministic, config_name):
     if cfg.get('cudnn_benchmark', False):
         torch.backends.cudnn.benchmark = True
     cfg.device = cfg.get('device') or get_device()

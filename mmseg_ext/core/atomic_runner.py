@@ -2,14 +2,15 @@
 import os
 import os.path as osp
 import re
-import tempfile
 
 import torch
 from mmcv.runner import RUNNERS, IterBasedRunner, save_checkpoint
 from torch.utils.data import BatchSampler, DataLoader, Sampler
 
 from .checkpoint import load_checkpoint_file
+from .fileio import atomic_path
 from .rng import get_rng_state, set_rng_state
+from .run_safety import NonFiniteLossHook
 
 __all__ = ['AtomicIterBasedRunner']
 
@@ -130,20 +131,26 @@ class AtomicIterBasedRunner(IterBasedRunner):
     reads the same batches with the same augmentations and dropout draws as the
     uninterrupted one (the optimizer state is mmcv's, the learning rate a function
     of the iteration). Loaders with worker processes resume at the right
-    iteration, but their workers' augmentation RNGs restart.
+    iteration, but their workers' augmentation RNGs restart. A NaN/inf loss stops
+    the run (or skips the step) before the optimizer step
+    (:class:`~mmseg_ext.core.run_safety.NonFiniteLossHook`).
 
     Args:
         trusted_checkpoint (bool): fully unpickle the files this runner loads
             (can run code from them). Default: False.
+        nonfinite_loss (str): 'stop' or 'skip' an iteration whose loss is NaN or
+            infinite. Default: 'stop'.
         **kwargs: :class:`mmcv.runner.IterBasedRunner` arguments.
     """
 
-    def __init__(self, trusted_checkpoint=False, **kwargs):
+    def __init__(self, trusted_checkpoint=False, nonfinite_loss='stop', **kwargs):
         super().__init__(**kwargs)
         self.trusted_checkpoint = trusted_checkpoint
         self._loaders = []
         self._resume_state = None
         self._loaded_meta = {}
+        # before OptimizerHook (ABOVE_HIGH) in after_train_iter
+        self.register_hook(NonFiniteLossHook(nonfinite_loss), priority='VERY_HIGH')
 
     def run(self, data_loaders, workflow, max_iters=None, **kwargs):
         data_loaders = [_CyclingLoader(d) if _cyclable(d) else d for d in data_loaders]
@@ -204,17 +211,10 @@ class AtomicIterBasedRunner(IterBasedRunner):
                                     loaders=[d.state_dict() for d in self._loaders])
         filename = filename_tmpl.format(self.iter + 1)
         filepath = osp.join(out_dir, filename)
-        os.makedirs(out_dir, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix='.tmp-', suffix='.pth', dir=out_dir)
-        os.close(fd)
-        try:
+        with atomic_path(filepath) as tmp:
             save_checkpoint(self.model, tmp,
                             optimizer=self.optimizer if save_optimizer else None,
                             meta=meta)
-            os.replace(tmp, filepath)
-        finally:
-            if osp.exists(tmp):
-                os.remove(tmp)
         if create_symlink:
             link_tmp = osp.join(out_dir, f'.tmp-latest-{os.getpid()}')
             if osp.lexists(link_tmp):

@@ -47,14 +47,18 @@ def load_checkpoint_file(filename, map_location='cpu', trusted=False):
         trusted (bool): unpickle arbitrary objects (can run code from the file).
             Default: False.
     """
-    if not trusted:
-        return CheckpointLoader.load_checkpoint(filename, map_location=map_location)
-    if not osp.isfile(filename):
+    is_local = '://' not in str(filename)
+    if is_local and not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} does not exist')
     try:
+        if not trusted:
+            return CheckpointLoader.load_checkpoint(filename, map_location=map_location)
         return torch.load(filename, map_location=map_location, weights_only=False)
-    except Exception as err:  # corrupt file: name it
-        raise RuntimeError(f'could not read checkpoint {filename}: {err}') from err
+    except (UntrustedCheckpointError, FileNotFoundError):
+        raise
+    except Exception as err:  # truncated or corrupt file: name it
+        raise RuntimeError(f'could not read checkpoint {filename} (truncated or not a '
+                           f'checkpoint?): {type(err).__name__}: {err}') from err
 
 
 def load_checkpoint(model, filename, map_location='cpu', strict=False, logger=None,

@@ -7,6 +7,8 @@ from mmseg.datasets import DATASETS, CityscapesDataset
 from mmseg.utils import get_root_logger
 from PIL import Image
 
+from .checks import check_label_size
+
 _VALIDATE = ('full', 'labels', 'exists')
 
 
@@ -18,7 +20,8 @@ class CityscapesDomainDataset(CityscapesDataset):
     and checks the tree when it is built: a missing root or image directory, an
     empty split, an image without its label, an unreadable image or label and a
     label value outside ``0..len(CLASSES)-1`` / ``ignore_index`` raise an error that
-    names the file, before any training starts.
+    names the file, before any training starts; with ``validate`` other than
+    ``'exists'`` every label must also have its image's size (headers only).
 
     Args:
         name (str): Domain name logged by the online runner. Default: 'cityscapes'.
@@ -99,6 +102,7 @@ class CityscapesDomainDataset(CityscapesDataset):
                     f'image {img_path} has no label: {seg_path} does not exist'))
             if self.validate == 'exists':
                 continue
+            check_label_size(img_path, seg_path, self._error(''))
             try:
                 with Image.open(seg_path) as im:
                     seg = np.asarray(im)

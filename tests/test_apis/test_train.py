@@ -279,3 +279,54 @@ def test_source_configs(repo_root, name):
     cfg.model.backbone.pretrained = None  # no weights on disk in CI
     model = build_train_model(cfg)
     assert model.decode_head.channels == 256 and model.decode_head.num_classes == 19
+
+
+def _train_tool(repo_root):
+    sys.path.insert(0, osp.join(repo_root, 'tools'))
+    try:
+        import train as train_tool
+    finally:
+        sys.path.pop(0)
+    return train_tool
+
+
+def test_source_nonfinite_loss_stops_or_skips(tmp_path, repo_root):
+    from mmseg_ext.core.run_safety import NonFiniteLossError, NonFiniteLossHook
+    train_tool = _train_tool(repo_root)
+    cfg_path = write_config(tmp_path, repo_root)
+    work = tmp_path / 'nan'
+    args = [cfg_path, '--work-dir', str(work), '--seed', '0', '--no-validate',
+            '--cfg-options', 'optimizer.lr=1e30', 'lr_config.warmup=None',
+            'runner.max_iters=4', 'checkpoint_config.interval=1']
+    with pytest.raises(NonFiniteLossError, match=r'non-finite loss at iteration 2: '
+                                                 r'decode.loss_ce=nan, .*loss=nan'):
+        train_tool.main(args)
+    status = json.load(open(work / 'status.json'))
+    assert (status['status'], status['error']['type']) == ('failed', 'NonFiniteLossError')
+    log = open(next(work.glob('*.log'))).read()
+    assert 'Traceback' in log and 'NonFiniteLossError: non-finite loss at iteration 2' in log
+    model = build_segmentor(Config(dict(m=TINY_MODEL)).m)
+    assert load_checkpoint(model, str(work / 'latest.pth'))['meta']['iter'] == 1
+    runner = train_tool.main(args[:-1] + ['checkpoint_config.interval=4',
+                                          'runner.nonfinite_loss=skip',
+                                          '--work-dir', str(tmp_path / 'skip')])
+    hook = next(h for h in runner.hooks if isinstance(h, NonFiniteLossHook))
+    assert runner.iter == 4 and hook.skipped == 3
+    assert all(bool(torch.isfinite(v.float()).all())
+               for v in runner.model.module.state_dict().values())
+    assert json.load(open(tmp_path / 'skip' / 'status.json'))['status'] == 'finished'
+
+
+def test_source_config_errors_before_the_work_dir(tmp_path, repo_root):
+    train_tool = _train_tool(repo_root)
+    cfg_path = write_config(tmp_path, repo_root)
+    work = tmp_path / 'typo'
+    with pytest.raises(KeyError, match=r"runner \(AtomicIterBasedRunner\) has no key "
+                                       r"'max_iter' \(did you mean 'max_iters'\?\)"):
+        train_tool.main([cfg_path, '--work-dir', str(work), '--cfg-options',
+                         'runner.max_iter=3'])
+    with pytest.raises(FileNotFoundError, match=r'load_from checkpoint .*none.pth does '
+                                                r'not exist'):
+        train_tool.main([cfg_path, '--work-dir', str(work), '--load-from',
+                         str(tmp_path / 'none.pth')])
+    assert not work.exists()

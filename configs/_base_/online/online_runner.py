@@ -67,7 +67,11 @@ runner = dict(
     mad_module_speeds=(4.21, 4.83, 5.11, 5.73),  # HAMLET's per-module scores (MiT-B1)
     mad_loss=None,  # log_vars entry MAD learns from; None: the sum of the step's losses
     num_classes=19,  # stream accuracy
-    ignore_index=255)
+    ignore_index=255,
+    # a step whose loss or gradient is NaN/inf is never applied; 'stop' ends the run
+    # naming frame, domain and loss terms (no summary.json, no NaN latest.pth);
+    # 'skip' goes on without that step and counts it (summary.json nonfinite_skipped)
+    nonfinite_loss='stop')
 # mmseg_ext.core.evaluation.OnlineEvalHook: before the stream and after each domain
 online_evaluation = dict(
     # 'stream' (the sets of the domains runner.domain_order visits, before the stream
@@ -82,7 +86,8 @@ online_evaluation = dict(
     max_images=None)  # evaluate only the first N images of each set (CPU budget)
 # resumable mid-stream: a checkpoint every `interval` frames (atomic, plus latest.pth)
 checkpoint_config = dict(by_epoch=False, interval=500, max_keep_ckpts=2)
-overwrite = False  # run again in a work dir holding a finished run
+# run again in a work dir holding a run (the old one is moved aside, removed after frame 1)
+overwrite = False
 # a terminal progress bar over the stream's frames with its ETA (tqdm, on stderr);
 # desc None: the work dir's name
 progress_bar = dict(enabled=True, desc=None)

@@ -15,15 +15,35 @@ import numpy as np
 
 from ..fileio import atomic_write
 
-__all__ = ['atomic_write', 'atomic_write_json', 'atomic_np_save', 'ResultsTable',
+__all__ = ['atomic_write', 'atomic_write_json', 'strict_json', 'atomic_np_save', 'ResultsTable',
            'plot_stream', 'SUMMARY_METRICS']
 
 SUMMARY_METRICS = ('mIoU', 'mAcc', 'aAcc')
 
 
+def strict_json(obj):
+    """``obj`` with numpy values as Python ones and NaN/inf as None (JSON ``null``).
+
+    Python's ``json`` writes ``NaN``/``Infinity`` by default, which strict JSON
+    readers (browsers, ``jq``, most languages) reject.
+    """
+    if isinstance(obj, dict):
+        return {k: strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return strict_json(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
 def atomic_write_json(obj, filename):
-    """JSON (numbers as floats) written atomically."""
-    atomic_write(json.dumps(obj, indent=1, default=float), filename)
+    """Strict JSON (numbers as floats, ``null`` for NaN/inf) written atomically."""
+    atomic_write(json.dumps(strict_json(obj), indent=1, default=float, allow_nan=False),
+                 filename)
 
 
 def atomic_np_save(array, filename):
