@@ -18,8 +18,8 @@ DATASETS = dict(
     cs_acdc=dict(
         bases=['configs/_base_/datasets/cityscapes_acdc.py'],
         src='cs', tgt='acdc',
-        runner=dict(domain_order=['clear', 'acdc_fog', 'acdc_night', 'acdc_rain',
-                                  'acdc_snow']),
+        # The ACDC stream has no clear domain (CoTTA's protocol: the four conditions).
+        runner=dict(domain_order=['acdc_fog', 'acdc_night', 'acdc_rain', 'acdc_snow']),
         source_checkpoint='pretrained/segformer_mit-b0_cityscapes.pth'),
 )
 MODELS = dict(
