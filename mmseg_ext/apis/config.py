@@ -28,10 +28,12 @@ def apply_root_options(cfg, cfg_options):
         cfg_options (dict): ``key=value`` overrides (dotted keys).
 
     Raises:
-        KeyError: a root key the config does not have.
+        KeyError: a root key (``*_root``) the config does not have (a typo would
+            otherwise add a key that moves nothing).
         ValueError: two root keys with the same value given different values.
     """
-    given = {k: cfg_options[k] for k in ROOT_KEYS if k in cfg_options}
+    given = {k: v for k, v in cfg_options.items()
+             if k in ROOT_KEYS or (k.endswith('_root') and '.' not in k)}
     mapping = {}
     for key, new in given.items():
         if key not in cfg:
