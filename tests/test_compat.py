@@ -126,3 +126,35 @@ def test_atomic_copy_gives_the_same_bytes(tmp_path):
     atomic_copy(str(src), str(tmp_path / 'latest.pth'))
     assert (tmp_path / 'latest.pth').read_bytes() == src.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_4.pth', 'latest.pth']
+
+
+def test_numpy_in1d_restored_as_flattened_isin():
+    a = np.array([[1, 2], [3, 7]])
+    np.testing.assert_array_equal(np.in1d(a, [2, 7]), [False, True, False, True])
+    np.testing.assert_array_equal(np.in1d(a, [2, 7], invert=True), [True, False, True, False])
+
+
+def test_official_cityscapes_evaluator_runs_on_numpy2(tmp_path):
+    """cityscapesscripts' evaluatePair, with the instance and pixel-accuracy scores
+    that call np.in1d, on one 8x8 image: road (id 7) and one car (id 26)."""
+    import cityscapesscripts.evaluation.evalPixelLevelSemanticLabeling as cs_eval
+    import cv2
+    from PIL import Image
+    ids = np.full((8, 8), 7, np.uint8)
+    ids[2:5, 2:6] = 26
+    inst = ids.astype(np.uint16)
+    inst[ids == 26] = 26000  # car instance 0 (16-bit PNG, as Cityscapes ships it)
+    gt = str(tmp_path / 'a_000000_000019_gtFine_labelIds.png')
+    Image.fromarray(ids).save(gt)
+    cv2.imwrite(gt.replace('labelIds', 'instanceIds'), inst)
+    pred = ids.copy()
+    pred[2, 2:6] = 7  # 4 car pixels predicted as road
+    Image.fromarray(pred).save(str(tmp_path / 'a_000000_000019_pred.png'))
+    args = cs_eval.args
+    args.evalInstLevelScore, args.evalPixelAccuracy = True, True
+    args.JSONOutput, args.quiet = False, True
+    result = cs_eval.evaluateImgLists([str(tmp_path / 'a_000000_000019_pred.png')], [gt], args)
+    road, car = 52 / 56, 8 / 12  # IoU: tp / (tp + fp + fn)
+    assert result['classScores']['road'] == pytest.approx(road)
+    assert result['classScores']['car'] == pytest.approx(car)
+    assert result['averageScoreClasses'] == pytest.approx((road + car) / 2)
