@@ -25,6 +25,11 @@ Found and fixed:
    (``evalPixelLevelSemanticLabeling.evaluatePair``, which mmseg's
    ``metric='cityscapes'`` calls) still uses it for the instance-level and pixel
    accuracy scores (:func:`restore_numpy_in1d`).
+6. Pillow >= 12 no longer takes a numpy array in ``Image.putpalette`` ("only integer
+   scalar arrays can be converted to a scalar index" when saving); mmseg's
+   ``CityscapesDataset.results2img`` (``format_results``, ``metric='cityscapes'``)
+   passes one, so no Cityscapes-format prediction could be written
+   (:func:`fix_putpalette_ndarray`).
 
 Checked and needing no fix: yapf >= 0.40.2 dropped ``FormatCode(verify=...)``;
 mmcv 1.7.2 already branches on the yapf version (``Config.pretty_text`` works with the
@@ -139,6 +144,21 @@ def restore_numpy_in1d():
 
 
 @_once
+def fix_putpalette_ndarray():
+    """Fix 6: ``Image.putpalette`` turns a numpy palette into the bytes Pillow wants."""
+    from PIL import Image
+    original = Image.Image.putpalette
+
+    @functools.wraps(original)
+    def putpalette(self, data, rawmode='RGB'):
+        if isinstance(data, np.ndarray):
+            data = np.asarray(data, dtype=np.uint8).tobytes()
+        return original(self, data, rawmode)
+
+    Image.Image.putpalette = putpalette
+
+
+@_once
 def fix_persistent_workers():
     """Fix 4: ``persistent_workers`` only when there are workers to persist."""
     import mmseg.datasets
@@ -164,6 +184,7 @@ def apply_all():
     fix_scatter_stream()
     restore_numpy_aliases()
     restore_numpy_in1d()
+    fix_putpalette_ndarray()
     fix_persistent_workers()
 
 

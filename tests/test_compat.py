@@ -109,7 +109,7 @@ def test_fixes_are_idempotent():
     compat.apply_all()
     assert compat._APPLIED == before == {
         'allow_checkpoint_types', 'fix_scatter_stream', 'restore_numpy_aliases',
-        'fix_persistent_workers'}
+        'restore_numpy_in1d', 'fix_putpalette_ndarray', 'fix_persistent_workers'}
 
 
 def test_load_checkpoint_refuses_another_model_size(tmp_path):
@@ -158,3 +158,16 @@ def test_official_cityscapes_evaluator_runs_on_numpy2(tmp_path):
     assert result['classScores']['road'] == pytest.approx(road)
     assert result['classScores']['car'] == pytest.approx(car)
     assert result['averageScoreClasses'] == pytest.approx((road + car) / 2)
+
+
+def test_putpalette_takes_a_numpy_palette(tmp_path):
+    """mmseg's CityscapesDataset.results2img palette (an ndarray) on Pillow >= 12."""
+    from PIL import Image
+    palette = np.zeros((34, 3), np.uint8)
+    palette[7] = (128, 64, 128)
+    img = Image.fromarray(np.full((2, 3), 7, np.uint8)).convert('P')
+    img.putpalette(palette)
+    img.save(tmp_path / 'p.png')
+    back = Image.open(tmp_path / 'p.png')
+    assert np.asarray(back).tolist() == [[7] * 3] * 2
+    assert back.getpalette()[21:24] == [128, 64, 128]
