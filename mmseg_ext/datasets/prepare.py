@@ -30,6 +30,7 @@ __all__ = [
     'CITYSCAPES_COUNTS', 'RAIN_RATES', 'FOGGY_BETAS', 'ACDC_COUNTS', 'PrepReport',
     'label_id_to_train_id', 'make_cityscapes_train_ids', 'prepare_cityscapes',
     'prepare_rain_cityscapes', 'prepare_foggy_cityscapes', 'prepare_acdc', 'report_and_exit_code',
+    'prep_arg_parser', 'expected_from_args',
 ]
 
 #: Published Cityscapes fine split sizes (images; ``test`` has no public labels).
@@ -359,3 +360,32 @@ def report_and_exit_code(report, stream=None):
     for line in report.lines():
         print(line, file=stream or sys.stdout)
     return 0 if report.complete else 1
+
+
+def prep_arg_parser(description, root_help, splits=('train', 'val'), label_check=False):
+    """The arguments every ``tools/data/<family>.py`` shares.
+
+    Args:
+        description (str): The tool's one-line description.
+        root_help (str): What the positional ``root`` is.
+        splits (Sequence[str]): Default of ``--splits``.
+        label_check (bool): Add ``--cityscapes`` (the labels of a weather set).
+
+    Returns:
+        argparse.ArgumentParser
+    """
+    import argparse
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('root', help=root_help)
+    if label_check:
+        parser.add_argument('--cityscapes', default=None,
+                            help='prepared Cityscapes root (labels); omitted: not checked')
+    parser.add_argument('--splits', nargs='+', default=list(splits))
+    parser.add_argument('--expect-counts', choices=['published', 'none'], default='published',
+                        help="'none' skips the count check (small subsets)")
+    return parser
+
+
+def expected_from_args(args, published):
+    """``published`` unless ``--expect-counts none``."""
+    return published if args.expect_counts == 'published' else None

@@ -6,29 +6,23 @@ Example::
     python tools/data/acdc.py data/acdc
     # then: --cfg-options acdc_root=data/acdc
 """
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('root', help='unpacked rgb_anon_trainvaltest.zip + gt_trainval.zip')
-    parser.add_argument('--conditions', nargs='+', default=['fog', 'night', 'rain', 'snow'])
-    parser.add_argument('--splits', nargs='+', default=['train', 'val', 'test'])
-    parser.add_argument('--expect-counts', choices=['published', 'none'], default='published',
-                        help="'none' skips the count check (small subsets)")
-    return parser.parse_args(argv)
+from mmseg_ext.datasets import prepare  # noqa: E402
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    from mmseg_ext.datasets.prepare import ACDC_COUNTS, prepare_acdc, report_and_exit_code
-    report = prepare_acdc(args.root, conditions=args.conditions, splits=args.splits,
-                          expected=ACDC_COUNTS if args.expect_counts == 'published' else None)
-    return report_and_exit_code(report)
+    parser = prepare.prep_arg_parser(__doc__.splitlines()[0],
+                                     'unpacked rgb_anon_trainvaltest.zip + gt_trainval.zip',
+                                     splits=('train', 'val', 'test'))
+    parser.add_argument('--conditions', nargs='+', default=list(prepare.ACDC_COUNTS))
+    args = parser.parse_args(argv)
+    report = prepare.prepare_acdc(args.root, conditions=args.conditions, splits=args.splits,
+                                  expected=prepare.expected_from_args(args, prepare.ACDC_COUNTS))
+    return prepare.report_and_exit_code(report)
 
 
 if __name__ == '__main__':
