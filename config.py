@@ -19,8 +19,8 @@ DATASETS = dict(
     cs_acdc=dict(
         bases=['configs/_base_/datasets/cityscapes_acdc.py'],
         src='cs', tgt='acdc',
-        runner=dict(domain_order=['clear', 'acdc_fog', 'acdc_night', 'acdc_rain',
-                                  'acdc_snow']),
+        # The ACDC stream has no clear domain (CoTTA's protocol: the four conditions).
+        runner=dict(domain_order=['acdc_fog', 'acdc_night', 'acdc_rain', 'acdc_snow']),
         # CoTTA's protocol: every method adapts with its optimizer (Adam 7.5e-6,
         # no weight decay, no x10 head lr)
         schedule=['configs/_base_/schedules/adam_cotta.py'],

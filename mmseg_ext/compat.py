@@ -21,6 +21,15 @@ Found and fixed:
 4. mmseg's ``build_dataloader`` defaults ``persistent_workers=True``, which torch
    rejects with ``workers_per_gpu=0`` ("persistent_workers option needs num_workers > 0"),
    the setting of every CPU run here (:func:`fix_persistent_workers`).
+5. numpy 2.4 removed ``np.in1d``; cityscapesscripts 2.3.0's official evaluator
+   (``evalPixelLevelSemanticLabeling.evaluatePair``, which mmseg's
+   ``metric='cityscapes'`` calls) still uses it for the instance-level and pixel
+   accuracy scores (:func:`restore_numpy_in1d`).
+6. Pillow >= 12 no longer takes a numpy array in ``Image.putpalette`` ("only integer
+   scalar arrays can be converted to a scalar index" when saving); mmseg's
+   ``CityscapesDataset.results2img`` (``format_results``, ``metric='cityscapes'``)
+   passes one, so no Cityscapes-format prediction could be written
+   (:func:`fix_putpalette_ndarray`).
 
 Checked and needing no fix: yapf >= 0.40.2 dropped ``FormatCode(verify=...)``;
 mmcv 1.7.2 already branches on the yapf version (``Config.pretty_text`` works with the
@@ -121,6 +130,34 @@ def restore_numpy_aliases():
             setattr(np, name, value)
 
 
+def _in1d(ar1, ar2, assume_unique=False, invert=False, **kwargs):
+    """numpy 1's ``in1d``: ``isin`` on the flattened ``ar1`` (a 1-D result)."""
+    return np.isin(np.ravel(ar1), ar2, assume_unique=assume_unique, invert=invert,
+                   **kwargs)
+
+
+@_once
+def restore_numpy_in1d():
+    """Fix 5: ``np.in1d`` for cityscapesscripts' evaluator (flattened ``np.isin``)."""
+    if 'in1d' not in np.__dict__:
+        np.in1d = _in1d
+
+
+@_once
+def fix_putpalette_ndarray():
+    """Fix 6: ``Image.putpalette`` turns a numpy palette into the bytes Pillow wants."""
+    from PIL import Image
+    original = Image.Image.putpalette
+
+    @functools.wraps(original)
+    def putpalette(self, data, rawmode='RGB'):
+        if isinstance(data, np.ndarray):
+            data = np.asarray(data, dtype=np.uint8).tobytes()
+        return original(self, data, rawmode)
+
+    Image.Image.putpalette = putpalette
+
+
 @_once
 def fix_persistent_workers():
     """Fix 4: ``persistent_workers`` only when there are workers to persist."""
@@ -146,6 +183,8 @@ def apply_all():
     allow_checkpoint_types()
     fix_scatter_stream()
     restore_numpy_aliases()
+    restore_numpy_in1d()
+    fix_putpalette_ndarray()
     fix_persistent_workers()
 
 

@@ -109,7 +109,7 @@ def test_fixes_are_idempotent():
     compat.apply_all()
     assert compat._APPLIED == before == {
         'allow_checkpoint_types', 'fix_scatter_stream', 'restore_numpy_aliases',
-        'fix_persistent_workers'}
+        'restore_numpy_in1d', 'fix_putpalette_ndarray', 'fix_persistent_workers'}
 
 
 def test_load_checkpoint_refuses_another_model_size(tmp_path):
@@ -126,3 +126,48 @@ def test_atomic_copy_gives_the_same_bytes(tmp_path):
     atomic_copy(str(src), str(tmp_path / 'latest.pth'))
     assert (tmp_path / 'latest.pth').read_bytes() == src.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_4.pth', 'latest.pth']
+
+
+def test_numpy_in1d_restored_as_flattened_isin():
+    a = np.array([[1, 2], [3, 7]])
+    np.testing.assert_array_equal(np.in1d(a, [2, 7]), [False, True, False, True])
+    np.testing.assert_array_equal(np.in1d(a, [2, 7], invert=True), [True, False, True, False])
+
+
+def test_official_cityscapes_evaluator_runs_on_numpy2(tmp_path):
+    """cityscapesscripts' evaluatePair, with the instance and pixel-accuracy scores
+    that call np.in1d, on one 8x8 image: road (id 7) and one car (id 26)."""
+    import cityscapesscripts.evaluation.evalPixelLevelSemanticLabeling as cs_eval
+    import cv2
+    from PIL import Image
+    ids = np.full((8, 8), 7, np.uint8)
+    ids[2:5, 2:6] = 26
+    inst = ids.astype(np.uint16)
+    inst[ids == 26] = 26000  # car instance 0 (16-bit PNG, as Cityscapes ships it)
+    gt = str(tmp_path / 'a_000000_000019_gtFine_labelIds.png')
+    Image.fromarray(ids).save(gt)
+    cv2.imwrite(gt.replace('labelIds', 'instanceIds'), inst)
+    pred = ids.copy()
+    pred[2, 2:6] = 7  # 4 car pixels predicted as road
+    Image.fromarray(pred).save(str(tmp_path / 'a_000000_000019_pred.png'))
+    args = cs_eval.args
+    args.evalInstLevelScore, args.evalPixelAccuracy = True, True
+    args.JSONOutput, args.quiet = False, True
+    result = cs_eval.evaluateImgLists([str(tmp_path / 'a_000000_000019_pred.png')], [gt], args)
+    road, car = 52 / 56, 8 / 12  # IoU: tp / (tp + fp + fn)
+    assert result['classScores']['road'] == pytest.approx(road)
+    assert result['classScores']['car'] == pytest.approx(car)
+    assert result['averageScoreClasses'] == pytest.approx((road + car) / 2)
+
+
+def test_putpalette_takes_a_numpy_palette(tmp_path):
+    """mmseg's CityscapesDataset.results2img palette (an ndarray) on Pillow >= 12."""
+    from PIL import Image
+    palette = np.zeros((34, 3), np.uint8)
+    palette[7] = (128, 64, 128)
+    img = Image.fromarray(np.full((2, 3), 7, np.uint8)).convert('P')
+    img.putpalette(palette)
+    img.save(tmp_path / 'p.png')
+    back = Image.open(tmp_path / 'p.png')
+    assert np.asarray(back).tolist() == [[7] * 3] * 2
+    assert back.getpalette()[21:24] == [128, 64, 128]

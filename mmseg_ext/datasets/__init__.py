@@ -1,6 +1,6 @@
 from .acdc import ACDCDataset
 from .cityscapes_domain import CityscapesDomainDataset
-from .data_root import set_data_root
+from .data_root import replace_roots, set_data_root
 from .foggy_cityscapes import FoggyCityscapesDataset
 from .pipelines import *  # noqa: F401,F403
 from .proccity import ProcCityDataset
@@ -9,5 +9,5 @@ from .source_dataset import SourceDataset
 
 __all__ = [
     'ACDCDataset', 'CityscapesDomainDataset', 'FoggyCityscapesDataset', 'ProcCityDataset',
-    'RainCityscapesDataset', 'SourceDataset', 'set_data_root',
+    'RainCityscapesDataset', 'SourceDataset', 'replace_roots', 'set_data_root',
 ]

@@ -82,6 +82,19 @@ class CityscapesDomainDataset(CityscapesDataset):
         self._check(infos, img_dir, ann_dir)
         return infos
 
+    def _label_hint(self, seg_path):
+        """How to make a missing Cityscapes train-id label, when its sources are there."""
+        suffix = '_gtFine_labelTrainIds.png'
+        if not seg_path.endswith(suffix):
+            return ''
+        stem = seg_path[:-len(suffix)]
+        if osp.isfile(f'{stem}_gtFine_labelIds.png') or osp.isfile(f'{stem}_gtFine_polygons.json'):
+            root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(seg_path))))
+            return (f' (Cityscapes ships label ids; make the train ids with '
+                    f'`python tools/data/cityscapes.py {root}`, cityscapesscripts\' '
+                    f'createTrainIdLabelImgs)')
+        return ''
+
     def _check(self, infos, img_dir, ann_dir):
         num_classes = len(self.CLASSES)
         for info in infos:
@@ -99,7 +112,8 @@ class CityscapesDomainDataset(CityscapesDataset):
             seg_path = osp.join(ann_dir, info['ann']['seg_map'])
             if not osp.isfile(seg_path):
                 raise FileNotFoundError(self._error(
-                    f'image {img_path} has no label: {seg_path} does not exist'))
+                    f'image {img_path} has no label: {seg_path} does not exist'
+                    f'{self._label_hint(seg_path)}'))
             if self.validate == 'exists':
                 continue
             check_label_size(img_path, seg_path, self._error(''))

@@ -1,7 +1,7 @@
 # ACDC fog (Sakaridis et al., ICCV 2021): rgb_anon/fog/{split}/<seq>/*_rgb_anon.png with
-# gt/fog/{split}/<seq>/*_gt_labelTrainIds.png. Data root: data/acdc.
+# gt/fog/{split}/<seq>/*_gt_labelTrainIds.png. Root: acdc_root (data_root follows it).
 _base_ = ['./cityscapes.py']
-data_root = 'data/acdc'
+data_root = {{_base_.acdc_root}}
 _domain = dict(type='ACDCDataset', condition='fog', name='acdc_fog', domain=1)
 data = dict(
     train=dict(_domain, subset='train', _delete_=True, data_root=data_root,

@@ -1,7 +1,8 @@
 # ACDC rain (Sakaridis et al., ICCV 2021): rgb_anon/rain/{split}/<seq>/*_rgb_anon.png with
-# gt/rain/{split}/<seq>/*_gt_labelTrainIds.png. Data root: data/acdc.
+# gt/rain/{split}/<seq>/*_gt_labelTrainIds.png. Root: acdc_root
+# (data_root follows it).
 _base_ = ['./cityscapes.py']
-data_root = 'data/acdc'
+data_root = {{_base_.acdc_root}}
 _domain = dict(type='ACDCDataset', condition='rain', name='acdc_rain', domain=3)
 data = dict(
     train=dict(_domain, subset='train', _delete_=True, data_root=data_root,

@@ -1,11 +1,12 @@
 # Rainy Cityscapes at 200 mm/h (Halder et al., ICCV 2019; the OnDA/HAMLET storm domains):
-# leftImg8bit/{split}/rain/200mm/rainy_image/<city>/..., labels of gtFine/{split}.
+# images from the rain download's own tree (rain_cityscapes_root)
+# leftImg8bit/{split}/rain/200mm/rainy_image/<city>/..., labels from gtFine/{split} of
+# cityscapes_root.
 _base_ = ['./cityscapes.py']
-_domain = dict(type='RainCityscapesDataset', rain_rate=200, name='200mm', domain=200)
+_domain = dict(type='RainCityscapesDataset', rain_rate=200, name='200mm', domain=200,
+               data_root={{_base_.rain_cityscapes_root}},
+               label_root={{_base_.cityscapes_root}}, validate='exists')
 data = dict(
-    train=dict(_domain, subset='train', _delete_=True, data_root={{_base_.data_root}},
-               validate='exists', pipeline={{_base_.train_pipeline}}),
-    val=dict(_domain, subset='val', _delete_=True, data_root={{_base_.data_root}},
-             validate='exists', pipeline={{_base_.test_pipeline}}),
-    test=dict(_domain, subset='val', _delete_=True, data_root={{_base_.data_root}},
-              validate='exists', pipeline={{_base_.test_pipeline}}))
+    train=dict(_domain, subset='train', _delete_=True, pipeline={{_base_.train_pipeline}}),
+    val=dict(_domain, subset='val', _delete_=True, pipeline={{_base_.test_pipeline}}),
+    test=dict(_domain, subset='val', _delete_=True, pipeline={{_base_.test_pipeline}}))

@@ -13,7 +13,7 @@ from .ema import copy_weights, ema_alpha
 from .uda_decorator import (UDADecorator, batch_norm_stats, frozen_norm_stats,
                             softmax_entropy)
 
-__all__ = ['DACS', 'TEACHER_NORMS']
+__all__ = ['DACS', 'TEACHER_NORMS', 'check_mix_sizes']
 
 #: How the EMA teacher's BatchNorm layers normalise: ``'batch'`` with the target
 #: batch's own statistics, its buffers never averaged (DAFormer, HAMLET: the
@@ -33,6 +33,30 @@ def masked_feat_dist(f1, f2, mask=None):
     if dist.numel() == 0:
         return f1.sum() * 0.0
     return dist.mean()
+
+
+def check_mix_sizes(source_img, target_img):
+    """Refuses source and target batches of different image sizes.
+
+    ClassMix pastes source pixels onto the target frame, so both must have the
+    same size. HAMLET's and DAFormer's public code never mix unequal sizes: their
+    target pipeline resizes and random-crops each target frame to the source crop
+    size (``RandomCrop(crop_size)``), as ``stream_pipeline`` in
+    ``configs/_base_/datasets/cityscapes.py`` does here. Real data has unequal
+    sizes (512x512 source crops, 512x1024 frames), so this names that fix instead
+    of failing inside ``torch.stack``.
+
+    Raises:
+        ValueError: the sizes differ.
+    """
+    src, tgt = tuple(source_img.shape[-2:]), tuple(target_img.shape[-2:])
+    if src != tgt:
+        raise ValueError(f'DACS mixes source and target pixel by pixel, but the source '
+                         f'images are {src[0]}x{src[1]} and the target frames '
+                         f'{tgt[0]}x{tgt[1]}; crop the stream frames to the source crop '
+                         f'size in their pipeline (RandomCrop(crop_size), as HAMLET and '
+                         f'DAFormer do: stream_pipeline in configs/_base_/datasets/'
+                         f'cityscapes.py)')
 
 
 @UDA.register_module()
@@ -225,6 +249,7 @@ class DACS(UDADecorator):
 
     def check_batch(self, data_batch):
         super().check_batch(data_batch)
+        check_mix_sizes(data_batch['img'], data_batch['target_img'])
         if self.oracle and data_batch.get('target_gt_semantic_seg') is None:
             raise KeyError(f'{type(self).__name__}: oracle=True needs target labels '
                            f'in the data batch (target_gt_semantic_seg), '
