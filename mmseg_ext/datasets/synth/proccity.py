@@ -20,9 +20,10 @@ images, giving a long-tailed pixel frequency as in Cityscapes.
 """
 import numpy as np
 
+from .camera import Camera
 from .labels import TRAIN_ID
 
-__all__ = ['render_scene']
+__all__ = ['render_scene', 'STYLES']
 
 _T = TRAIN_ID
 SKY_DEPTH = np.inf
@@ -52,6 +53,8 @@ class _Canvas:
         self.cx = width * (0.5 + rng.uniform(-0.04, 0.04))
         self.yh = height * rng.uniform(0.38, 0.48)
         self.hc = rng.uniform(1.3, 1.7)
+        self.camera = Camera(f=float(self.f), cx=float(self.cx), cy=float(self.yh),
+                             height=float(self.hc))
         xs = np.arange(width, dtype=np.float32) + 0.5
         ys = np.arange(height, dtype=np.float32) + 0.5
         self.u = ((xs - self.cx) / self.f)[None, :]
@@ -549,22 +552,36 @@ def _layout(rng):
     )
 
 
-def render_scene(seed, height=128, width=256):
+#: City styles: 'source' is the default city; 'target' differs in palette and
+#: textures (brick and pastel facades, cobbled roads, autumn trees), lighting (low
+#: warm sun, deep shadows), layout statistics (narrower streets, taller and denser
+#: buildings) and class frequencies (more people, bicycles and trees, fewer cars).
+STYLES = {'source': {}, 'target': {}}
+
+
+def render_scene(seed, height=128, width=256, style='source', with_camera=False):
     """Renders one ProcCity scene.
 
     Args:
         seed (int): Seed of the scene; the same seed gives the same arrays.
         height (int): Image height in pixels. Default: 128.
         width (int): Image width in pixels. Default: 256.
+        style (str): 'source' (the default city) or 'target' (another palette,
+            texture, lighting, street layout and class mix; see ``STYLES``).
+            Default: 'source'.
+        with_camera (bool): Also return the scene's :class:`.camera.Camera`.
+            Default: False.
 
     Returns:
-        tuple[np.ndarray, np.ndarray, np.ndarray]: ``img`` (H, W, 3) uint8 RGB,
-        ``label`` (H, W) uint8 Cityscapes trainIds, ``depth`` (H, W) float32
-        metres along the optical axis (``inf`` for sky).
+        tuple: ``img`` (H, W, 3) uint8 RGB, ``label`` (H, W) uint8 Cityscapes
+        trainIds, ``depth`` (H, W) float32 metres along the optical axis (``inf``
+        for sky), and the camera when ``with_camera``.
     """
     import cv2
     if height < 16 or width < 16:
         raise ValueError(f'ProcCity image size must be at least 16x16, got {height}x{width}')
+    if style not in STYLES:
+        raise ValueError(f'unknown ProcCity style {style!r}; expected one of {sorted(STYLES)}')
     rng = np.random.default_rng(seed)
     cv = _Canvas(rng, height, width)
     lay = _layout(rng)
@@ -579,4 +596,6 @@ def render_scene(seed, height=128, width=256):
     img = np.clip(cv.color * exposure * tint, 0, 1)
     img = cv2.GaussianBlur(img, (3, 3), 0.5)
     img = (img * 255.0 + 0.5).astype(np.uint8)
+    if with_camera:
+        return img, cv.label, cv.depth, cv.camera
     return img, cv.label, cv.depth

@@ -63,11 +63,12 @@ def test_rain_200_changes_more_than_25():
             contrast[rate].append(_local_contrast(out, mask))
     frac = {r: float(np.mean(v)) for r, v in changed.items()}
     lc = {r: float(np.mean(v)) for r, v in contrast.items()}
-    # measured on these scenes: 39 % of the pixels change by > 8 grey levels at
-    # 25 mm/h, 88 % at 200 mm/h; local contrast 7.5 (clear), 7.6 (25 mm/h: the
-    # streaks add edges), 6.8 (200 mm/h: the veil and the blur win)
-    assert frac[25] == pytest.approx(0.39, abs=0.1)
-    assert frac[200] == pytest.approx(0.88, abs=0.1)
+    # measured on these scenes: 21 % of the pixels change by > 8 grey levels at
+    # 25 mm/h, 58 % at 200 mm/h (half of the extinguished light arrives in the
+    # forward lobe, the other half is veil); local contrast 7.5 (clear), 7.3
+    # (25 mm/h), 6.7 (200 mm/h: the veil and the drops win)
+    assert frac[25] == pytest.approx(0.21, abs=0.1)
+    assert frac[200] == pytest.approx(0.58, abs=0.1)
     assert lc[25] > lc[200]
     assert lc[200] / lc[0] < 0.95
 
