@@ -238,13 +238,19 @@ def _draw_street_sides(cv, lay):
                                                 else lay['sidewalk_r']))
         # a tree line or far buildings behind the facades, seen through the gaps
         back = face + side * rng.uniform(8, 25)
+        spans = ([(0, lay['cross_z']), (lay['cross_z'] + lay['cross_w'], lay['z_end'])]
+                 if np.isfinite(lay['cross_z']) else [(0, lay['z_end'])])
         if rng.random() < 0.6:
-            _draw_panel(cv, back, 0, lay['z_end'], -1, _tree_line_top(rng, rng.uniform(5, 12)),
-                        _T['vegetation'], _vary(rng, (80, 115, 45), 0.1), 'trees', light)
+            top = _tree_line_top(rng, rng.uniform(5, 12))
+            leaves = _vary(rng, (80, 115, 45), 0.1)
+            for z0, z1 in spans:
+                _draw_panel(cv, back, z0, z1, -1, top, _T['vegetation'], leaves, 'trees', light)
         else:
-            _draw_panel(cv, back, 0, lay['z_end'], -1, rng.uniform(10, 30), _T['building'],
-                        _vary(rng, palette[rng.integers(len(palette))]),
-                        'building', light * 0.9)
+            top = rng.uniform(10, 30)
+            base = _vary(rng, palette[rng.integers(len(palette))])
+            for z0, z1 in spans:
+                _draw_panel(cv, back, z0, z1, -1, top, _T['building'], base, 'building',
+                            light * 0.9)
         if np.isfinite(lay['cross_z']):  # the far corner block of the cross street
             z_far = lay['cross_z'] + lay['cross_w']
             _draw_front(cv, z_far, face, face + side * 40.0, rng.uniform(

@@ -19,11 +19,11 @@ rain", ICCV 2019):
   projections of both ends (:func:`streak_displacement`), so besides the fall
   ``f v T / Z`` it carries the car's own motion, a radial flow ``(p, q) f v_ego T / Z``
   away from the focus of expansion. A pixel on it sees the drop for the fraction
-  ``d^2 / (max(w, 1) max(L + w, 1))`` of the exposure (``d = f D / Z`` the drop's
-  projected diameter, ``w = sqrt(d^2 + c^2)`` its width after the thin-lens defocus
-  ``c`` of :func:`.camera.coc_diameter`: near drops are out of focus, their opacity
-  spread, not lost), and the drop's radiance is ~0.94 of the bright environment it
-  refracts (Garg & Nayar, "Photometric model of a rain drop", 2003);
+  ``d^2 / ((L + w) w)`` of the exposure (``d = f D / Z`` the drop's projected
+  diameter, ``w = sqrt(d^2 + c^2)`` its width after the thin-lens defocus ``c`` of
+  :func:`.camera.coc_diameter`: near drops are out of focus, their opacity spread,
+  not lost), and the drop's radiance is ~0.94 of the bright environment it refracts
+  (Garg & Nayar, "Photometric model of a rain drop", 2003);
 * attenuation and veiling by the drops in the whole scene: Koschmieder's law over
   the distance ``d`` from the camera centre (not the depth ``Z``:
   :func:`.camera.ray_distance`) with the geometric-optics extinction of the
@@ -246,10 +246,12 @@ def particle_alpha(depth, camera, x0, y0, z, diameter, fall_speed, wind, ego_spe
 
     Each particle at pixel ``(x0, y0)``, depth ``z`` (m) and of ``diameter`` (mm) is a
     streak from its position at the start to its position at the end of the exposure
-    (:func:`streak_displacement`); its opacity per pixel is the fraction of the
-    exposure it covers the pixel, ``d^2 / (max(w, 1) max(L + w, 1))`` with ``d`` its
+    (:func:`streak_displacement`) over a footprint ``(L + w) x w`` pixels, ``d`` its
     projected diameter and ``w = sqrt(d^2 + c^2)`` its width after the thin-lens
-    defocus ``c`` (:func:`.camera.coc_diameter`). Hidden where a surface is nearer.
+    defocus ``c`` (:func:`.camera.coc_diameter`); a pixel of the footprint sees it
+    for the fraction ``d^2 / ((L + w) w)`` of the exposure, so its opacity summed
+    over the image is ``d^2`` whatever the streak length and defocus. Hidden where a
+    surface is nearer.
 
     Returns:
         np.ndarray: (H, W) float32 opacity in [0, 1].
@@ -262,18 +264,23 @@ def particle_alpha(depth, camera, x0, y0, z, diameter, fall_speed, wind, ego_spe
     d_px = focal * diameter * 1e-3 / z
     width = np.hypot(d_px, coc_diameter(z, focal, lens_focal, f_number))
     length = np.hypot(dx, dy)
-    alpha = d_px ** 2 / (np.maximum(width, 1.0) * np.maximum(length + width, 1.0))
     n_len = np.maximum(np.ceil(length + width).astype(np.int64), 1)
     n_wid = np.maximum(np.ceil(width).astype(np.int64), 1)
+    # each of the n_len x n_wid samples (about one per pixel) carries d^2 / n: the
+    # particle's integrated opacity d^2 is spread over its footprint
+    alpha = d_px ** 2 / (n_len * n_wid)
+    # unit vectors along the streak (down for a still particle) and across it
+    ux = np.where(length > 1e-6, dx / np.maximum(length, 1e-6), 0.0)
+    uy = np.where(length > 1e-6, dy / np.maximum(length, 1e-6), 1.0)
     per = n_len * n_wid
     idx = np.repeat(np.arange(n), per)
     start = np.repeat(np.cumsum(per) - per, per)
     k = np.arange(idx.size) - start
-    along = (k // n_wid[idx]) / np.maximum(n_len[idx] - 1, 1)
-    across = k % n_wid[idx] - (n_wid[idx] - 1) / 2.0
-    norm = np.maximum(length[idx], 1e-6)
-    px = x0[idx] + along * dx[idx] + across * dy[idx] / norm
-    py = y0[idx] + along * dy[idx] - across * dx[idx] / norm
+    # samples cover the (L + w) x w footprint: the particle swept along its path
+    along = ((k // n_wid[idx]) + 0.5) / n_len[idx] * (length + width)[idx] - width[idx] / 2
+    across = (k % n_wid[idx] + 0.5) / n_wid[idx] * width[idx] - width[idx] / 2
+    px = x0[idx] + along * ux[idx] - across * uy[idx]
+    py = y0[idx] + along * uy[idx] + across * ux[idx]
     xi, yi = np.floor(px).astype(np.int64), np.floor(py).astype(np.int64)
     inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
     xi, yi, idx = xi[inside], yi[inside], idx[inside]
