@@ -21,7 +21,7 @@ Snow:
 
 * cover on horizontal surfaces: ground classes (road, sidewalk, terrain) are covered
   where a world-space noise field is below the cover share ``c(S)`` (the road, kept
-  clearer by traffic, at ``0.7 c``); the tops of vehicles, vegetation, walls, fences
+  clearer by traffic, at ``0.8 c``); the tops of vehicles, vegetation, walls, fences
   and buildings (the pixels below an upper boundary with a farther or sky pixel
   above) carry a layer of thickness ``t(S)`` m, i.e. ``f t / Z`` pixels;
 * snow radiance: white, shaded by the scene's own illumination (cast shadows stay);
@@ -43,9 +43,9 @@ WET_SEVERITY = {1: (0.85, 0.3, 0.0), 2: (0.75, 0.5, 0.05), 3: (0.65, 0.7, 0.12),
                 4: (0.55, 0.85, 0.22), 5: (0.45, 1.0, 0.35)}
 #: Severity 1..5 -> (cover share ``c``, layer thickness ``t`` in m, flakes per m^3,
 #: snowfall visibility ``V`` in m).
-SNOW_SEVERITY = {1: (0.2, 0.03, 100, 3000), 2: (0.4, 0.05, 250, 1500),
-                 3: (0.6, 0.08, 500, 800), 4: (0.78, 0.12, 900, 400),
-                 5: (0.93, 0.16, 1500, 250)}
+SNOW_SEVERITY = {1: (0.3, 0.03, 100, 3000), 2: (0.5, 0.05, 250, 1500),
+                 3: (0.7, 0.08, 500, 800), 4: (0.85, 0.12, 900, 400),
+                 5: (0.97, 0.16, 1500, 250)}
 _T = TRAIN_ID
 _GROUND = (_T['road'], _T['sidewalk'], _T['terrain'])
 _TOPS = (_T['car'], _T['truck'], _T['bus'], _T['train'], _T['vegetation'], _T['wall'],
@@ -53,11 +53,14 @@ _TOPS = (_T['car'], _T['truck'], _T['bus'], _T['train'], _T['vegetation'], _T['w
 
 
 def world_noise(rng, points, scale_x=0.8, scale_z=1.6, grid=64):
-    """Smooth value noise in [0, 1] sampled at the ground coordinates ``(X, Z)``
-    of the points (perspective-correct patches of ``scale`` metres), wrapped."""
+    """Smooth noise, uniformly distributed in [0, 1] (so ``noise < s`` covers the
+    share ``s``), sampled at the ground coordinates ``(X, Z)`` of the points
+    (perspective-correct patches of ``scale`` metres), wrapped."""
     import cv2
     tex = cv2.GaussianBlur(rng.random((grid, grid)).astype(np.float32), (0, 0), 1.5)
-    tex = (tex - tex.min()) / max(float(tex.max() - tex.min()), 1e-6)
+    ranks = np.empty(tex.size, np.float32)
+    ranks[np.argsort(tex, axis=None)] = (np.arange(tex.size) + 0.5) / tex.size
+    tex = ranks.reshape(tex.shape)
     pts = np.where(np.isfinite(points), points, 0.0)
     mx = np.mod(pts[..., 0] / scale_x, grid).astype(np.float32)
     my = np.mod(pts[..., 2] / scale_z, grid).astype(np.float32)
@@ -152,7 +155,7 @@ def snow_cover(label, depth, camera, severity, rng):
     share, thickness = SNOW_SEVERITY[check_severity(severity)][:2]
     points = camera.points(depth)
     noise = world_noise(rng, points, 0.6, 1.2)
-    ground_share = np.where(label == _T['road'], 0.7 * share, share)
+    ground_share = np.where(label == _T['road'], 0.8 * share, share)
     cover = np.isin(label, _GROUND) & (noise < ground_share)
     h = label.shape[0]
     finite = np.where(np.isfinite(depth), depth, np.inf)
