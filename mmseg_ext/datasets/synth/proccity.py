@@ -717,7 +717,7 @@ STYLES = {
         terrain_rgb=(165, 150, 70), leaves_rgb=(150, 115, 40), sky=((140, 150, 180),
                                                                   (235, 205, 175)),
         tint=(1.06, 0.97, 0.85), exposure=(0.7, 1.0), shadow=(0.38, 0.6),
-        cars=1.5, parked=1.2, persons=10.0, trees=5.0, clutter=3.0, intersection=0.65,
+        cars=1.0, parked=0.6, persons=10.0, trees=5.0, clutter=3.0, intersection=0.65,
         rare=dict(truck=0.2, bus=0.5, train=0.35, bicycle=0.9, motorcycle=0.3)),
 }
 
