@@ -53,7 +53,7 @@ def surface_normals(points, label):
     return n.astype(np.float32)
 
 
-def _lamps(label, points, camera):
+def _lamps(label, points):
     """Lamp positions (world) at the top of each tall pole segment."""
     import cv2
     n, comp, stats, _ = cv2.connectedComponentsWithStats(
@@ -151,7 +151,8 @@ def render_night(img, label, depth, camera, severity, rng, lamp_power=5.0,
     sodium = np.array((1.0, 0.78, 0.5), np.float32) if rng.random() < 0.6 else \
         np.array((0.95, 0.95, 1.0), np.float32)
     irradiance = np.zeros(depth.shape + (3,), np.float32)
-    for lamp in _lamps(label, points, camera):
+    lamps = _lamps(label, points)
+    for lamp in lamps:
         vec = lamp - pts
         d2 = np.maximum(np.sum(vec ** 2, -1), 0.25)
         cos = np.clip(np.sum(vec * normals, -1) / np.sqrt(d2), 0.0, 1.0)
@@ -175,7 +176,7 @@ def render_night(img, label, depth, camera, severity, rng, lamp_power=5.0,
     lin = np.where(sky[..., None], np.broadcast_to(night_sky, lin.shape) * ambient / 0.03,
                    lin)
     emission = _vehicle_lights(label, rng) + _windows(label, points, rng)
-    for lamp in _lamps(label, points, camera):  # lamp heads, ~0.25 m wide
+    for lamp in lamps:  # lamp heads, ~0.25 m wide
         x, y = camera.cx + camera.f * lamp[0] / lamp[2], \
             camera.cy + camera.f * (camera.height - lamp[1]) / lamp[2]
         r = max(0.25 * camera.f / lamp[2], 0.7)
