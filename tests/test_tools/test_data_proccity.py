@@ -170,7 +170,7 @@ def test_target_style_and_test_split(tmp_path):
 def test_contact_sheet_tool(tmp_path):
     out = str(tmp_path / 'sheets')
     _tool('contact_sheet').main([out, '--seeds', '0', '1', '--conditions', 'night', 'fog',
-                                 '--size', '32', '64'])
+                                 '--size', '32', '64', '--colors', '0'])
     night = cv2.imread(f'{out}/night.png')
     fog = cv2.imread(f'{out}/fog.png')
     cities = cv2.imread(f'{out}/cities.png')

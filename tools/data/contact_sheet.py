@@ -19,24 +19,30 @@ def parse_args(argv=None):
     parser.add_argument('--conditions', nargs='+', default=None,
                         help='conditions (default: all)')
     parser.add_argument('--size', type=int, nargs=2, default=[128, 256], metavar=('H', 'W'))
+    parser.add_argument('--colors', type=int, default=256,
+                        help='palette size of the PNGs, small files for docs/ (0: 24-bit)')
     return parser.parse_args(argv)
+
+
+def _save(path, rgb, colors):
+    from PIL import Image
+    img = Image.fromarray(rgb)
+    if colors:
+        img = img.quantize(colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    img.save(path, optimize=True)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    import cv2
-
     from mmseg_ext.datasets.synth.sheets import SHEET_LEVELS, contact_sheet, style_sheet
     os.makedirs(args.out_dir, exist_ok=True)
     written = []
     for cond in args.conditions or SHEET_LEVELS:
         path = os.path.join(args.out_dir, f'{cond}.png')
-        sheet = contact_sheet(cond, args.seeds, tuple(args.size))
-        cv2.imwrite(path, sheet[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 9])
+        _save(path, contact_sheet(cond, args.seeds, tuple(args.size)), args.colors)
         written.append(path)
     path = os.path.join(args.out_dir, 'cities.png')
-    cv2.imwrite(path, style_sheet(size=tuple(args.size))[..., ::-1],
-                [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    _save(path, style_sheet(size=tuple(args.size)), args.colors)
     written.append(path)
     print('\n'.join(written))
 
