@@ -60,26 +60,33 @@ def refract_drops(x, centres, radii, magnification=4.0, r0=0.02):
     h, w = x.shape[:2]
     colour = np.zeros_like(x)
     cover = np.zeros((h, w), np.float32)
-    for (px, py), r in zip(np.asarray(centres, np.float64), np.asarray(radii, np.float64)):
-        r0_, r1_ = int(max(np.floor(py - r), 0)), int(min(np.ceil(py + r) + 1, h))
-        c0_, c1_ = int(max(np.floor(px - r), 0)), int(min(np.ceil(px + r) + 1, w))
-        if r0_ >= r1_ or c0_ >= c1_ or r <= 0:
-            continue
-        yy, xx = np.mgrid[r0_:r1_, c0_:c1_].astype(np.float64) + 0.5
-        rx, ry = (xx - px) / r, (yy - py) / r
-        rho2 = rx ** 2 + ry ** 2
-        inside = rho2 < 1.0
-        if not inside.any():
-            continue
-        sx = np.clip(px - magnification * r * rx, 0, w - 1).astype(np.int64)
-        sy = np.clip(py - magnification * r * ry, 0, h - 1).astype(np.int64)
-        cos_t = np.sqrt(np.clip(1.0 - rho2, 0.0, 1.0))
-        transmit = 1.0 - (r0 + (1.0 - r0) * (1.0 - cos_t) ** 5)
-        seen = x[sy, sx] * transmit[..., None]
-        sl = (slice(r0_, r1_), slice(c0_, c1_))
-        m = inside & (cover[sl] == 0)  # first drop wins where drops touch
-        colour[sl][m] = seen[m]
-        cover[sl][m] = 1.0
+    centres = np.asarray(centres, np.float64).reshape(-1, 2)
+    radii = np.asarray(radii, np.float64).reshape(-1)
+    keep = radii > 0
+    centres, radii = centres[keep], radii[keep]
+    if not len(radii):
+        return colour, cover
+    # every drop's bounding window, all drops at once
+    side = np.ceil(radii).astype(np.int64) * 2 + 2
+    x0 = np.floor(centres[:, 0] - radii).astype(np.int64)
+    y0 = np.floor(centres[:, 1] - radii).astype(np.int64)
+    per = side * side
+    idx = np.repeat(np.arange(len(radii)), per)
+    k = np.arange(idx.size) - np.repeat(np.cumsum(per) - per, per)
+    xi, yi = x0[idx] + k % side[idx], y0[idx] + k // side[idx]
+    r = radii[idx]
+    rx, ry = (xi + 0.5 - centres[idx, 0]) / r, (yi + 0.5 - centres[idx, 1]) / r
+    rho2 = rx ** 2 + ry ** 2
+    ok = (rho2 < 1.0) & (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    idx, xi, yi, rx, ry, rho2, r = (a[ok] for a in (idx, xi, yi, rx, ry, rho2, r))
+    flat, first = np.unique(yi * w + xi, return_index=True)  # first drop wins
+    idx, rx, ry, rho2, r = idx[first], rx[first], ry[first], rho2[first], r[first]
+    sx = np.clip(centres[idx, 0] - magnification * r * rx, 0, w - 1).astype(np.int64)
+    sy = np.clip(centres[idx, 1] - magnification * r * ry, 0, h - 1).astype(np.int64)
+    cos_t = np.sqrt(np.clip(1.0 - rho2, 0.0, 1.0))
+    transmit = 1.0 - (r0 + (1.0 - r0) * (1.0 - cos_t) ** 5)
+    colour.reshape(-1, 3)[flat] = x[sy, sx] * transmit[:, None].astype(x.dtype)
+    cover.reshape(-1)[flat] = 1.0
     return colour, cover
 
 
