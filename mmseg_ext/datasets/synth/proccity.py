@@ -569,15 +569,18 @@ def _draw_objects(cv, lay):
                 cv, px, z, 0.15, hb + 0.1, _pole_shape(np.array([0.3, 0.3, 0.3], np.float32))))
             add(zl - 0.05, lambda px=px, z=zl, hb=hb, s=_light_shape(rng): _sprite(
                 cv, px, z - 0.05, 0.5, 1.3, s, y_base=hb))
-    # street clutter: bins (void, label 255 as in Cityscapes) and bollards (pole)
+    # street clutter: bollards at the kerb and low sign posts on the sidewalk (bins
+    # are left out: Cityscapes labels them void, and void source pixels would change
+    # what ClassMix copies)
     for side in (-1, 1):
         for _ in range(rng.poisson(st['clutter'])):
             z = rng.uniform(3, min(zmax, 40))
             if rng.random() < 0.5:
                 px = rx + side * (rw + rng.uniform(0.6, max(kerbs[side] - rw - 0.3, 0.7)))
-                col = _vary(rng, [(40, 90, 50), (90, 90, 95), (60, 60, 140)][rng.integers(3)])
-                add(z, lambda px=px, z=z, c=col: _sprite(
-                    cv, px, z, 0.6, 1.05, lambda a, b, c=c: [(np.ones_like(a, bool), 255, c)]))
+                add(z, lambda px=px, z=z: _sprite(cv, px, z, 0.06, 1.6, _pole_shape(
+                    np.array([0.45, 0.45, 0.48], np.float32))))
+                add(z - 0.03, lambda px=px, z=z, s=_sign_shape(rng): _sprite(
+                    cv, px, z - 0.03, 0.45, 0.45, s, y_base=1.15))
             else:
                 px = rx + side * (rw + 0.25)
                 add(z, lambda px=px, z=z: _sprite(cv, px, z, 0.15, 0.9, _pole_shape(

@@ -30,11 +30,10 @@ def test_all_19_classes_long_tailed():
     counts = np.zeros(256, np.int64)
     for seed in range(48):  # the first tram appears in scene 40 (trams are rare)
         counts += np.bincount(render_scene(seed, 48, 96)[1].ravel(), minlength=256)
-    assert counts[19:255].sum() == 0  # trainIds, and 255 (void: bins) as in Cityscapes
-    assert 0 < counts[255] < 0.01 * counts.sum()
+    assert counts[19:].sum() == 0  # trainIds only
     present = np.nonzero(counts[:19])[0]
     assert present.tolist() == list(range(19))
-    freq = counts[:19] / counts[:19].sum()
+    freq = counts[:19] / counts.sum()
     # road/building dominate, the rarest classes are below 0.5 % of the pixels
     assert freq[TRAIN_ID['road']] > 0.2 and freq[TRAIN_ID['building']] > 0.1
     assert sorted(freq)[3] < 0.005
@@ -46,12 +45,14 @@ def test_depth_monotone_along_the_road():
         _, label, depth = render_scene(seed, 64, 128)
         for col in (48, 64, 80):
             rows = np.nonzero(label[:, col] == TRAIN_ID['road'])[0]
+            if not len(rows):  # a person 3.5 m ahead hides the road in this column
+                continue
             rows = rows[rows > rows.max() - 15]  # the contiguous near part
             d = depth[rows, col]
             # farther up the image is farther away: depth strictly decreasing with row
             assert np.all(np.diff(d) < 0), (seed, col)
             checked += 1
-    assert checked == 18
+    assert checked >= 17
     assert np.isinf(render_scene(0, 64, 128)[2][0]).any()  # sky has infinite depth
 
 
@@ -75,12 +76,13 @@ def test_target_city_differs_from_source():
                                   minlength=256)
         freq[style] = counts[:19] / counts[:19].sum()
     src, tgt = freq['source'], freq['target']
-    # measured (24 scenes, 48x96): road 40 % vs 33 %, sky 8.3 % vs 1.7 %,
-    # vegetation 7.7 % vs 11.8 %, person 0.8 % vs 2.6 %
+    # measured (24 scenes, 48x96): road 40 % vs 33 %, sky 8.1 % vs 1.7 %,
+    # vegetation 7.5 % vs 11.7 %, person 0.7 % vs 2.2 %, car 3.8 % vs 2.3 %
     assert tgt[TRAIN_ID['road']] < src[TRAIN_ID['road']] - 0.04
     assert tgt[TRAIN_ID['sky']] < 0.5 * src[TRAIN_ID['sky']]
     assert tgt[TRAIN_ID['vegetation']] > 1.3 * src[TRAIN_ID['vegetation']]
     assert tgt[TRAIN_ID['person']] > 2 * src[TRAIN_ID['person']]
+    assert tgt[TRAIN_ID['car']] < 0.75 * src[TRAIN_ID['car']]
     assert 0.5 * np.abs(src - tgt).sum() > 0.12  # total-variation distance of the mixes
     # the same seed gives another image in the other style; the source is the default
     a, b = render_scene(3, 48, 96), render_scene(3, 48, 96, style='target')
