@@ -184,3 +184,19 @@ def test_contact_sheet_tool(tmp_path):
     assert means[0] > means[-1]
     with pytest.raises(ValueError, match="unknown condition 'hail'"):
         _tool('contact_sheet').main([out, '--conditions', 'hail', '--size', '32', '64'])
+
+
+def test_weather_uses_the_scene_camera(proccity_root):
+    import zlib
+
+    from mmseg_ext.datasets.synth import load_camera, rain_dir, render_rain
+    from mmseg_ext.datasets.synth.layout import _scene_seed
+    name = 'dunmore_000001_000019'
+    img, _, depth, cam = render_scene(_scene_seed(5, 'val', 1), 32, 64, with_camera=True)
+    stored = load_camera(f'{proccity_root}/camera/val/dunmore/{name}_camera.json')
+    assert stored == cam  # the generator's camera, written to Cityscapes' camera file
+    depth = load_depth(f'{proccity_root}/depth/val/dunmore/{name}_depth.png')
+    key = zlib.crc32(f'val/dunmore/{name}'.encode())
+    expect = render_rain(img, depth, 200, np.random.default_rng([0, key, 200000]), camera=cam)
+    got = cv2.imread(f'{proccity_root}/{rain_dir("val", 200)}/dunmore/{name}_leftImg8bit.png')
+    np.testing.assert_array_equal(got[..., ::-1], expect)
