@@ -13,6 +13,9 @@ train_pipeline = [
     dict(type='Resize', img_scale=img_scale, ratio_range=(1.0, 1.5)),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
+    # brightness, contrast, saturation and hue jitter, as in mmseg's Cityscapes recipe
+    # that the published SegFormer source models were trained with
+    dict(type='PhotoMetricDistortion'),
     dict(type='Normalize', **img_norm_cfg),
     dict(type='Pad', size=crop_size, pad_val=0, seg_pad_val=255),
     dict(type='DefaultFormatBundle'),
