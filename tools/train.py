@@ -16,6 +16,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmcv import DictAction  # noqa: E402
 
 import mmseg_ext  # noqa: E402,F401  (compat fixes, registrations)
+from mmseg_ext.apis.config import default_work_dir  # noqa: E402
 from mmseg_ext.apis.config import load_config as read_config  # noqa: E402
 from mmseg_ext.apis.online import is_online_cfg, train_online  # noqa: E402
 from mmseg_ext.apis.train import init_launcher, train_source  # noqa: E402
@@ -54,7 +55,7 @@ def load_config(args):
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif not cfg.get('work_dir'):
-        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = default_work_dir(args.config)
     if args.resume_from is not None:
         cfg.resume_from = args.resume_from
     if args.load_from is not None:

@@ -30,6 +30,7 @@ from ..core.log_backends import resolve_log_config
 from ..models import build_train_model
 
 __all__ = ['train_online', 'run_online', 'build_online_model', 'check_online_cfg',
+           'check_load_from',
            'config_hash', 'is_online_cfg', 'FINISHED_FILE', 'RUN_FILES']
 
 FINISHED_FILE = 'summary.json'
@@ -38,7 +39,8 @@ RUN_FILES = ('summary.json', 'results.csv', 'results.json', 'fps.npy',
 # Keys that do not change what a run computes (where it writes, how it logs).
 _HASH_IGNORED = ('work_dir', 'resume_from', 'load_from', 'gpu_ids', 'overwrite',
                  'name', 'exp', 'git_rev', 'log_config', 'checkpoint_config',
-                 'custom', 'custom_hooks', 'device', 'launcher', 'trusted_checkpoint')
+                 'custom', 'custom_hooks', 'device', 'launcher', 'trusted_checkpoint',
+                 'load_from_recipe')
 
 
 def is_online_cfg(cfg):
@@ -96,6 +98,19 @@ def check_online_cfg(cfg, resume_from=None, overwrite=False):
                               f'({FINISHED_FILE}); pass --overwrite to run it again')
     if resume_from is not None and not osp.isfile(resume_from):
         raise FileNotFoundError(f'resume checkpoint {resume_from} does not exist')
+    check_load_from(cfg, resume_from)
+
+
+def check_load_from(cfg, resume_from=None):
+    """Raises FileNotFoundError when the run's start checkpoint ``load_from`` is
+    set but absent (unless the run resumes), quoting ``load_from_recipe`` (how to
+    make it) when the config has one."""
+    load_from = cfg.get('load_from')
+    if resume_from is None and load_from and not osp.isfile(load_from):
+        recipe = cfg.get('load_from_recipe')
+        raise FileNotFoundError(
+            f'load_from: the source checkpoint {load_from} does not exist'
+            + (f'. To make it: {recipe}' if recipe else ''))
 
 
 def _clear_work_dir(work_dir):

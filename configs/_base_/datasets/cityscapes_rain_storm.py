@@ -1,6 +1,8 @@
 # The "increasing storm" of OnDA (ECCV 2022) / HAMLET (ICCV 2023) on real data:
 # Cityscapes source (RCS) then rainy Cityscapes at 25..200 mm/h, in the online layout of
-# docs/interfaces.md. Stream: train-split frames with labels; val: the val split.
+# docs/interfaces.md. Stream: the val split's frames with labels (the only labelled
+# scenes the source model never trained on; HAMLET's public configs stream the
+# rainy train split, the source's own scenes); held-out evaluation: the val split.
 _base_ = ['./cityscapes.py']
 # DAFormer's RCS at Cityscapes' full label resolution.
 rare_class_sampling = dict(class_temp=0.01, min_pixels=3000, min_crop_ratio=0.5,
@@ -20,7 +22,7 @@ source = dict(type='SourceDataset', seed=0, rare_class_sampling=rare_class_sampl
                            img_dir='leftImg8bit/train', ann_dir='gtFine/train',
                            name='source', domain=0, validate='exists',
                            pipeline={{_base_.train_pipeline}}))
-stream = dict(data_root={{_base_.data_root}}, subset='train', validate='exists',
+stream = dict(data_root={{_base_.data_root}}, subset='val', validate='exists',
               pipeline=stream_pipeline)
 held_out = dict(data_root={{_base_.data_root}}, subset='val', validate='exists',
                 pipeline={{_base_.test_pipeline}})
@@ -32,7 +34,7 @@ data = dict(
     workers_per_gpu=0,
     train=[
         source,
-        dict(clear, img_dir='leftImg8bit/train', ann_dir='gtFine/train',
+        dict(clear, img_dir='leftImg8bit/val', ann_dir='gtFine/val',
              pipeline=stream_pipeline),
         dict(stream, type='RainCityscapesDataset', rain_rate=25, name='25mm', domain=25),
         dict(stream, type='RainCityscapesDataset', rain_rate=50, name='50mm', domain=50),
