@@ -22,6 +22,7 @@ back with ``Config.fromfile``, raising when anything differs
 the config it generated, for every consumer (``tools/train.py``, the sbatch
 scripts, ``run_experiments.py --config``) with no special loader.
 """
+import ast
 import keyword
 import os
 import os.path as osp
@@ -67,7 +68,13 @@ def config_text(cfg_dict, header=''):
                          f'file cannot hold them at the top level')
     lines = [f'# {line}' for line in header.splitlines()]
     for key, value in cfg_dict.items():
-        lines.append(f'{key} = {pprint.pformat(value, width=88, sort_dicts=False)}')
+        text = pprint.pformat(value, width=88, sort_dicts=False)
+        try:
+            ast.literal_eval(text)
+        except (ValueError, SyntaxError) as err:
+            raise ValueError(f'config key {key!r} holds a value with no Python literal '
+                             f'({err}): {text[:200]}') from None
+        lines.append(f'{key} = {text}')
     return '\n'.join(lines) + '\n'
 
 
@@ -109,8 +116,8 @@ def write_config(cfg, path, header=''):
         header (str): comment lines at the top. Default: ''.
 
     Raises:
-        ValueError: the file does not load back to ``cfg`` (types included);
-            the message lists the differing keys.
+        ValueError: the file does not load back to ``cfg`` (types included; the
+            file is removed); the message lists the differing keys.
     """
     if not path.endswith('.py'):
         raise ValueError(f'{path}: generated configs are Python files (.py)')
@@ -118,6 +125,7 @@ def write_config(cfg, path, header=''):
     atomic_write(config_text(cfg_dict, header), path)
     diff = config_diff(cfg_dict, Config.fromfile(path))
     if diff:
+        os.remove(path)
         raise ValueError(f'{path} does not load back to the config it was written '
                          f'from: {diff[:5]}')
 
