@@ -2,7 +2,11 @@
 
 Example::
 
-    python tools/data/proccity.py data/proccity --train 400 --val 40 --size 128 256 --seed 0
+    python tools/data/proccity.py data/proccity --train 400 --val 40 --test 60 --size 128 256
+
+``--test`` renders held-out stream scenes (the online configs stream the `test`
+split). With ``ONDA_TINY=1`` at most a few images per split are rendered at 64x128
+(:mod:`mmseg_ext.apis.tiny`).
 """
 import argparse
 import os
@@ -16,6 +20,8 @@ def parse_args(argv=None):
     parser.add_argument('out_dir', help='output root (created)')
     parser.add_argument('--train', type=int, default=400, help='train images')
     parser.add_argument('--val', type=int, default=40, help='val images')
+    parser.add_argument('--test', type=int, default=0,
+                        help='test images (the scenes online runs stream)')
     parser.add_argument('--size', type=int, nargs=2, default=[128, 256], metavar=('H', 'W'))
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--workers', type=int, default=os.cpu_count() or 1,
@@ -26,10 +32,14 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    from mmseg_ext.apis.tiny import TINY_SIZE, is_tiny, tiny_splits
     from mmseg_ext.datasets.synth import write_proccity
-    meta = write_proccity(args.out_dir, {'train': args.train, 'val': args.val},
-                          size=tuple(args.size), seed=args.seed, workers=args.workers,
-                          progress=not args.no_progress)
+    splits = {'train': args.train, 'val': args.val, 'test': args.test}
+    size = tuple(args.size)
+    if is_tiny():
+        splits, size = tiny_splits(splits), TINY_SIZE
+    meta = write_proccity(args.out_dir, splits, size=size, seed=args.seed,
+                          workers=args.workers, progress=not args.no_progress)
     print(f'wrote {sum(meta["splits"].values())} ProcCity images to {args.out_dir}')
 
 
