@@ -21,9 +21,13 @@ def usage_commands(readme=osp.join(REPO, 'README.md')):
 
 
 def _copy_repo(dst):
-    ignore = shutil.ignore_patterns('.git', '.venv', 'data', 'work_dirs', '.cache',
-                                    '__pycache__', '*.pth', 'generated', '*.egg-info')
-    shutil.copytree(REPO, dst, ignore=ignore)
+    """The files a fresh clone has (tracked and new, not git-ignored), and the venv."""
+    files = subprocess.run(['git', 'ls-files', '--cached', '--others', '--exclude-standard'],
+                           cwd=REPO, capture_output=True, text=True, check=True).stdout
+    for name in files.splitlines():
+        if osp.isfile(osp.join(REPO, name)):
+            os.makedirs(osp.dirname(osp.join(dst, name)), exist_ok=True)
+            shutil.copy2(osp.join(REPO, name), osp.join(dst, name))
     os.symlink(osp.realpath(osp.join(REPO, '.venv')), osp.join(dst, '.venv'))
 
 
@@ -48,7 +52,8 @@ def test_readme_usage_block_runs_verbatim(tmp_path):
     for run in ('source-only', 'dacs'):
         with open(f'{root}/work_dirs/proccity_storm_mit-b0_{run}/summary.json') as f:
             summary = json.load(f)
-        assert summary['frames'] == 11 and 0 <= summary['mIoU'] <= 100
+        assert summary['frames'] == 2  # ONDA_TINY: 2 visits of 1 frame
+        assert all(0 <= a['mIoU'] <= 100 for a in summary['stream_accuracy'].values())
     report = outputs[6]
     assert '| proccity_storm_mit-b0_source-only |' in report
     assert '| proccity_storm_mit-b0_dacs |' in report

@@ -5,8 +5,8 @@ command-line tools keep their arguments but shrink the work, so that a block of
 commands (the README's "Usage") runs top to bottom in a minute or two as written:
 ``tools/data/proccity.py`` renders at most :data:`TINY_IMAGES` images per split at
 :data:`TINY_SIZE`, and ``tools/train.py`` merges :func:`tiny_cfg_options` into the
-config (a few source iterations; one frame per visit and one evaluated image per
-domain online). Only the scripts read it; the library takes its sizes from
+config (a few source iterations; two visits of one frame and one evaluated image
+per domain online). Only the scripts read it; the library takes its sizes from
 arguments and configs.
 """
 import os
@@ -35,10 +35,15 @@ def tiny_cfg_options(cfg):
     """dict: ``--cfg-options`` shrinking a run of ``cfg`` to a smoke test.
 
     Source training: 2 iterations of 2 images, evaluated and checkpointed at the
-    end. Online run: 1 frame per visit, 1 held-out image per evaluated domain.
+    end. Online run: the first 2 visits of ``runner.domain_order``, 1 frame each,
+    1 held-out image per evaluated domain.
     """
-    if cfg.get('runner', {}).get('type') == 'OnlineRunner':
-        return {'runner.frames_per_domain': 1, 'online_evaluation.max_images': 1}
+    runner = cfg.get('runner', {})
+    if runner.get('type') == 'OnlineRunner':
+        options = {'runner.frames_per_domain': 1, 'online_evaluation.max_images': 1}
+        if runner.get('domain_order'):
+            options['runner.domain_order'] = list(runner['domain_order'][:2])
+        return options
     options = {'runner.max_iters': 2, 'data.samples_per_gpu': 2,
                'checkpoint_config.interval': 2, 'evaluation.interval': 2}
     if cfg.get('lr_config', {}).get('warmup_iters'):
