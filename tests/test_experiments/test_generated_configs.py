@@ -12,7 +12,8 @@ import sys
 import pytest
 from mmcv.utils import Config
 
-from mmseg_ext.apis.sweep import config_diff, generate_runs, write_config
+from mmseg_ext.apis.sweep import (config_diff, generate_runs, resolve_config, train_configs,
+                                  write_config)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
@@ -88,7 +89,6 @@ def test_every_sweep_streams_held_out_scenes():
     for module, exp_id in IDS:
         for exp_cfg in module.generate_experiment_cfgs(exp_id):
             exp_cfg = {k: v for k, v in exp_cfg.items() if k != 'name_parts'}
-            from mmseg_ext.apis.sweep import resolve_config
             train = resolve_config(exp_cfg).data.train
             source = _family_split(train[0])
             assert source[1] == 'train'
@@ -103,7 +103,6 @@ def test_every_sweep_streams_held_out_scenes():
 def test_cityscapes_sweeps_stop_before_work_without_their_source_model(
         exp_id, models, tmp_path, monkeypatch):
     import mmseg_ext.apis.online as online
-    from mmseg_ext.apis.sweep import train_configs
 
     def no_work(*args, **kwargs):
         raise AssertionError('datasets were built before the checkpoint check')
