@@ -34,7 +34,9 @@ def main(argv=None):
     args = parse_args(argv)
     from mmseg_ext.apis.tiny import TINY_SIZE, is_tiny, tiny_splits
     from mmseg_ext.datasets.synth import write_proccity
-    splits = {'train': args.train, 'val': args.val, 'test': args.test}
+    splits = {'train': args.train, 'val': args.val}
+    if args.test:
+        splits['test'] = args.test
     size = tuple(args.size)
     if is_tiny():
         splits, size = tiny_splits(splits), TINY_SIZE
