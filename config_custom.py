@@ -10,3 +10,5 @@ SEEDS = [0]
 LEARNING_RATES = [6e-5, 3e-4]
 # Frames per visit of a domain (None: each domain set once).
 FRAMES_PER_DOMAIN = 40
+# Experiment 100: the runs of this demo config, named as ProcCity storm / MiT-B0 runs.
+DEMO = dict(config='configs/online/demo.py', dataset='proccity_storm', model='mitb0')

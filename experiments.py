@@ -18,7 +18,8 @@ import itertools
 
 import config as default_lists
 
-__all__ = ['experiment_cfg', 'generate_experiment_cfgs', 'EXPERIMENTS']
+__all__ = ['experiment_cfg', 'generate_experiment_cfgs', 'source_checkpoint',
+           'EXPERIMENTS']
 
 
 def _merge(dst, src):
@@ -55,7 +56,8 @@ def experiment_cfg(dataset='proccity_storm', model='mitb0', method='dacs',
     runner = dict(frames_per_domain=lists.FRAMES_PER_DOMAIN)
     _merge(runner, d.get('runner', {}))
     _merge(runner, u.get('runner', {}))
-    cfg.update(seed=seed, load_from=d['source_checkpoint'], runner=runner)
+    load_from, recipe = source_checkpoint(d, m)
+    cfg.update(seed=seed, load_from=load_from, load_from_recipe=recipe, runner=runner)
     if v.get('model'):
         cfg['model'] = dict(v['model'])
     if lr is not None:
@@ -68,6 +70,24 @@ def experiment_cfg(dataset='proccity_storm', model='mitb0', method='dacs',
         backbone=m['backbone'],
         schedule='online' if lr is None else f'online-lr{lr:g}')
     return cfg
+
+
+def source_checkpoint(dataset, model):
+    """The source model a stream starts from and the recipe that makes it.
+
+    Args:
+        dataset (dict): a ``DATASETS`` entry (``source_checkpoint`` and
+            ``source_recipe`` may name ``{model}``, ``{b}``, ``{checkpoint}``).
+        model (dict): a ``MODELS`` entry (``source_model``, e.g. ``'mit-b0'``).
+
+    Returns:
+        tuple[str, str | None]: the checkpoint path and the recipe.
+    """
+    name = model['source_model']
+    fields = dict(model=name, b=name.rsplit('-b', 1)[-1])
+    path = dataset['source_checkpoint'].format(**fields)
+    recipe = dataset.get('source_recipe')
+    return path, recipe and recipe.format(checkpoint=path, **fields)
 
 
 def _cross(lists, **axes):
@@ -96,7 +116,8 @@ def generate_experiment_cfgs(exp_id, lists=default_lists, experiments=None):
     Args:
         exp_id (int): the experiment id.
         lists (module): the lists crossed. Default: ``config``.
-        experiments (dict | None): id -> axes. Default: :data:`EXPERIMENTS`.
+        experiments (dict | None): id -> axes (or a function of ``lists`` returning
+            the configs). Default: :data:`EXPERIMENTS`.
 
     Returns:
         list[dict]: config dicts for :func:`mmseg_ext.apis.sweep.generate_runs`.
@@ -104,6 +125,8 @@ def generate_experiment_cfgs(exp_id, lists=default_lists, experiments=None):
     experiments = EXPERIMENTS if experiments is None else experiments
     if exp_id not in experiments:
         raise KeyError(f'unknown experiment id {exp_id}; known ids: {sorted(experiments)}')
+    if callable(experiments[exp_id]):
+        return experiments[exp_id](lists)
     axes = {k: (getattr(lists, v) if isinstance(v, str) else v)
             for k, v in experiments[exp_id].items()}
     return _cross(lists, **axes)

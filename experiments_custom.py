@@ -6,18 +6,48 @@ generated config as ``custom=True``.
 
 | id | compares |
 |----|----------|
-| 100 | the `make demo` methods on ProcCity: source-only, AdaBN, TENT, published DACS, DACS with stream BatchNorm statistics |
+| 100 | the `make demo` runs: each online config of ``configs/online/demo.py`` (``demo.runs``) as it is |
 | 101 | DACS full vs HAMLET budget vs budget+MAD on ProcCity |
 | 102 | DACS learning rates of ``config_custom.LEARNING_RATES`` |
+
+Experiment 100 takes each demo run's config file as its only ``_base_``, so its
+resolved configs are the demo's (names and work dirs aside) whatever the demo's
+files say.
 """
+import os.path as osp
+
+from mmcv.utils import Config
+
 import config_custom
 import experiments
 
-__all__ = ['generate_experiment_cfgs', 'EXPERIMENTS']
+__all__ = ['generate_experiment_cfgs', 'demo_experiment_cfgs', 'EXPERIMENTS']
+
+REPO_ROOT = osp.dirname(osp.abspath(__file__))
+
+
+def demo_experiment_cfgs(lists=config_custom, root=REPO_ROOT):
+    """One config per run of the demo (``lists.DEMO['config']``, key ``demo.runs``).
+
+    Args:
+        lists (module): gives ``DEMO`` (the demo config file, and the ``DATASETS``
+            and ``MODELS`` entries naming its runs). Default: ``config_custom``.
+        root (str): the repository root. Default: this checkout.
+
+    Returns:
+        list[dict]: ``_base_`` (the run's config file) and ``name_parts``.
+    """
+    demo = Config.fromfile(osp.join(root, lists.DEMO['config'])).demo
+    d, m = lists.DATASETS[lists.DEMO['dataset']], lists.MODELS[lists.DEMO['model']]
+    return [dict(_base_=[path], name_parts=dict(
+        src=d['src'], tgt=d['tgt'], uda=method.replace('_', '-'), rcs='rcs' if d.get('rcs', True) else 'norcs',
+        cpl='nocpl',
+        arch=m['arch'], backbone=m['backbone'], schedule='online'))
+        for method, path in demo.runs.items()]
+
 
 EXPERIMENTS = {
-    100: dict(dataset=['proccity_storm'], method=['source', 'adabn', 'tent', 'dacs',
-                                                   'dacs_adabn']),
+    100: demo_experiment_cfgs,
     101: dict(dataset=['proccity_storm'], method=['dacs'],
               variant=['full', 'budget', 'budget_mad']),
     102: dict(dataset=['proccity_storm'], method=['dacs'], lr='LEARNING_RATES'),

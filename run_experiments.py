@@ -1,15 +1,19 @@
 """Generate, save and train the configs of an experiment.
 
     python run_experiments.py --exp N [--custom 1] [--dry-run] [--overwrite]
+        [--cfg-options k=v ...]
     python run_experiments.py --config FILE [--overwrite]
     python run_experiments.py --exp N --launcher slurm --partition P --gpus G --time T
 
 ``--exp N`` expands experiment N of ``experiments.py`` (``experiments_custom.py``
 with ``--custom 1``) into configs, writes each resolved config with the git
-revision to ``configs/generated/<N>/<name>.json``, trains them one after another
+revision to ``configs/generated/<N>/<name>.py`` (a Python config that loads back
+to exactly the generated config), trains them one after another
 (``--dry-run`` stops after writing) and compares the online runs in
 ``<work-root>/<N>/report.md`` and ``miou_stream.png`` (runs overlaid).
-``--config FILE`` trains one config.
+``--cfg-options`` overrides keys of every generated config (as in
+``tools/train.py``). ``--config FILE`` trains one config (in
+``<work-root>/<file name>`` when it sets no ``work_dir``, as ``tools/train.py``).
 All the work happens in :mod:`mmseg_ext.apis.sweep`.
 """
 import argparse
@@ -18,6 +22,8 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+
+from mmcv import DictAction  # noqa: E402
 
 import mmseg_ext  # noqa: E402,F401  (compat fixes, registrations)
 from mmseg_ext.apis.sweep import generate_runs, report_runs, train_configs  # noqa: E402
@@ -36,6 +42,9 @@ def parse_args(argv=None):
                         help='rerun online runs whose work dir holds a finished run')
     parser.add_argument('--work-root', default='work_dirs',
                         help='runs go to <work-root>/<exp>/<name>')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override keys of every generated config, e.g. '
+                             'data_root=DIR runner.frames_per_domain=5')
     parser.add_argument('--launcher', choices=['local', 'slurm'], default='local',
                         help='slurm: write sbatch scripts next to the configs')
     parser.add_argument('--partition', help='SLURM partition')
@@ -51,10 +60,12 @@ def main(argv=None):
                          f'(tools/train.py refuses a multi-process launcher for it); '
                          f'use --gpus 1')
     if args.config:
-        return train_configs([args.config], overwrite=args.overwrite)
+        return train_configs([args.config], overwrite=args.overwrite,
+                             work_root=args.work_root)
     module = importlib.import_module('experiments_custom' if args.custom else 'experiments')
     runs = generate_runs(module.generate_experiment_cfgs(args.exp), args.exp,
-                         work_root=args.work_root, custom=bool(args.custom))
+                         work_root=args.work_root, custom=bool(args.custom),
+                         cfg_options=args.cfg_options)
     for run in runs:
         print(run['cfg_file'])
     if args.launcher == 'slurm':

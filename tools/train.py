@@ -18,8 +18,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmcv import DictAction  # noqa: E402
 
 import mmseg_ext  # noqa: E402,F401  (compat fixes, registrations)
+from mmseg_ext.apis.config import default_work_dir  # noqa: E402
 from mmseg_ext.apis.config import load_config as read_config  # noqa: E402
 from mmseg_ext.apis.online import is_online_cfg, train_online  # noqa: E402
+from mmseg_ext.apis.tiny import is_tiny, tiny_cfg_options  # noqa: E402
 from mmseg_ext.apis.train import init_launcher, train_source  # noqa: E402
 
 
@@ -56,12 +58,15 @@ def parse_args(argv=None):
 
 
 def load_config(args):
-    """The config with the command-line overrides applied."""
+    """The config with the command-line overrides applied (and, with ``ONDA_TINY=1``,
+    smoke-test sizes: :mod:`mmseg_ext.apis.tiny`)."""
     cfg = read_config(args.config, args.cfg_options)
+    if is_tiny():
+        cfg.merge_from_dict(tiny_cfg_options(cfg))
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif not cfg.get('work_dir'):
-        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = default_work_dir(args.config)
     if args.resume_from is not None:
         cfg.resume_from = args.resume_from
     if args.load_from is not None:

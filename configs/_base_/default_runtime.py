@@ -17,6 +17,9 @@ wandb = dict(enabled=False, init_kwargs=dict(project='onda-seg'), log_artifact=F
 dist_params = dict(backend='nccl')  # tools/train.py switches to gloo on CPU
 log_level = 'INFO'
 load_from = None
+# How to make `load_from` when it is absent (quoted in the error raised before an
+# online run builds anything); the sweeps of config.py set it per dataset.
+load_from_recipe = None
 resume_from = None
 workflow = [('train', 1)]
 cudnn_benchmark = False

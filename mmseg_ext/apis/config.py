@@ -1,9 +1,11 @@
 """Loading a config with command-line overrides, the same way in every tool."""
+import os.path as osp
+
 from mmcv.utils import Config
 
 from ..datasets import replace_roots
 
-__all__ = ['ROOT_KEYS', 'load_config', 'apply_root_options']
+__all__ = ['ROOT_KEYS', 'load_config', 'apply_root_options', 'default_work_dir']
 
 #: Top-level config keys naming a data root; each data set family has its own
 #: (``configs/_base_/datasets/cityscapes.py`` lists them). ``data_root`` is the root
@@ -69,3 +71,9 @@ def load_config(filename, cfg_options=None):
     if cfg_options:
         apply_root_options(cfg, cfg_options)
     return cfg
+
+
+def default_work_dir(filename, work_root='work_dirs'):
+    """str: the work dir of a config that sets none, ``<work_root>/<file stem>``
+    (mmseg's ``tools/train.py`` convention)."""
+    return osp.join(work_root, osp.splitext(osp.basename(filename))[0])

@@ -40,7 +40,7 @@ def sbatch_script(cfg_file, job_name, work_dir, partition, gpus, time,
     """Text of the SLURM batch script that trains one config.
 
     Args:
-        cfg_file (str): the resolved config (``configs/generated/<exp>/<name>.json``).
+        cfg_file (str): the resolved config (``configs/generated/<exp>/<name>.py``).
         job_name (str): SLURM job name (the run name).
         work_dir (str): the run's work dir; the SLURM log goes there.
         partition (str): SLURM partition.

@@ -37,7 +37,7 @@ from .workdir import RunGuard, check_resume_config, check_unfinished, flat_confi
 
 __all__ = ['train_online', 'run_online', 'build_online_model', 'check_online_cfg',
            'config_hash', 'is_online_cfg', 'check_section_keys', 'check_data_roots',
-           'FINISHED_FILE', 'RUN_FILES']
+           'check_load_from', 'FINISHED_FILE', 'RUN_FILES']
 
 FINISHED_FILE = 'summary.json'
 RUN_FILES = ('summary.json', 'results.csv', 'results.json', 'fps.npy',
@@ -46,7 +46,7 @@ RUN_FILES = ('summary.json', 'results.csv', 'results.json', 'fps.npy',
 _HASH_IGNORED = ('work_dir', 'resume_from', 'load_from', 'gpu_ids', 'overwrite',
                  'name', 'exp', 'git_rev', 'log_config', 'checkpoint_config',
                  'custom', 'custom_hooks', 'device', 'launcher', 'trusted_checkpoint',
-                 'progress_bar')
+                 'progress_bar', 'load_from_recipe')
 
 
 def is_online_cfg(cfg):
@@ -153,11 +153,21 @@ def check_online_cfg(cfg, resume_from=None, overwrite=False):
                               f'({FINISHED_FILE}); pass --overwrite to run it again')
     if resume_from is not None and not osp.isfile(resume_from):
         raise FileNotFoundError(f'resume checkpoint {resume_from} does not exist')
+    check_load_from(cfg, resume_from)
+    check_data_roots(cfg.data)
+
+
+def check_load_from(cfg, resume_from=None):
+    """Raises FileNotFoundError when the run's start checkpoint ``load_from`` (a
+    local path) is set but absent (unless the run resumes), quoting
+    ``load_from_recipe`` (how to make it) when the config has one."""
     load_from = cfg.get('load_from')
     if resume_from is None and load_from and '://' not in load_from \
             and not osp.isfile(load_from):
-        raise FileNotFoundError(f'load_from checkpoint {load_from} does not exist')
-    check_data_roots(cfg.data)
+        recipe = cfg.get('load_from_recipe')
+        raise FileNotFoundError(
+            f'load_from: the source checkpoint {load_from} does not exist'
+            + (f'. To make it: {recipe}' if recipe else ''))
 
 
 def _build_datasets(cfg):

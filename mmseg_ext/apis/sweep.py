@@ -2,17 +2,31 @@
 
 In the manner of DAFormer's ``run_experiments.py``: an experiment id expands into
 a list of config dicts (``_base_`` files plus overrides, see ``experiments.py``);
-each is resolved here into one self-contained JSON under
-``configs/generated/<exp>/<name>.json`` carrying the git revision, named
+each is resolved here into one self-contained Python config under
+``configs/generated/<exp>/<name>.py`` carrying the git revision, named
 
     YYMMDD_HHMM_{src}2{tgt}_{uda}_{rcs}_{cpl}_{arch}_{backbone}_{schedule}_s{seed}_{uid5}
 
 and trained one after another by :func:`train_configs` (source training or an
 online run, whatever the config's runner is).
+
+Why Python and not DAFormer's JSON: JSON has no tuple, so a resolved config
+written as JSON loads back with lists where mmseg's pipelines demand tuples
+(``Resize(img_scale=(w, h))`` asserts on a list). :func:`write_config` writes
+each top-level key as a Python literal (``pprint.pformat``: the ``repr`` of
+``dict``/``list``/``tuple``/``str``/numbers, which Python reads back to equal
+values of the same types; mmcv's ``Config.pretty_text`` quotes strings without
+escaping them, so a string with a quote breaks it) and then loads the file
+back with ``Config.fromfile``, raising when anything differs
+(:func:`config_diff`, types included). What a sweep writes is therefore exactly
+the config it generated, for every consumer (``tools/train.py``, the sbatch
+scripts, ``run_experiments.py --config``) with no special loader.
 """
-import json
+import ast
+import keyword
 import os
 import os.path as osp
+import pprint
 import re
 import tempfile
 import time
@@ -21,9 +35,11 @@ import uuid
 from mmcv.utils import Config, get_git_hash
 
 from ..core.fileio import atomic_write
+from .config import default_work_dir, load_config
 
-__all__ = ['REPO_ROOT', 'resolve_config', 'run_name', 'generate_runs',
-           'train_config', 'train_configs', 'report_runs', 'NAME_RE']
+__all__ = ['REPO_ROOT', 'resolve_config', 'run_name', 'generate_runs', 'config_diff',
+           'config_text', 'write_config', 'train_config', 'train_configs',
+           'report_runs', 'NAME_RE']
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NAME_RE = re.compile(r'^\d{6}_\d{4}_[a-z0-9-]+2[a-z0-9-]+_[a-z0-9-]+_[a-z0-9-]+_'
@@ -35,13 +51,94 @@ def _slug(value):
     return re.sub(r'[^a-z0-9.-]+', '-', str(value).lower()).strip('-') or 'none'
 
 
-def resolve_config(cfg_dict, root=REPO_ROOT):
+def config_text(cfg_dict, header=''):
+    """A Python config file whose top-level keys are ``cfg_dict``'s, as literals.
+
+    Args:
+        cfg_dict (dict): plain values (dict, list, tuple, str, int, float, bool,
+            None) under identifier keys.
+        header (str): comment lines written first. Default: ''.
+
+    Returns:
+        str: the file's text.
+    """
+    bad = [k for k in cfg_dict if not str(k).isidentifier() or keyword.iskeyword(k)]
+    if bad:
+        raise ValueError(f'config keys {bad} are not Python identifiers: a config '
+                         f'file cannot hold them at the top level')
+    lines = [f'# {line}' for line in header.splitlines()]
+    for key, value in cfg_dict.items():
+        text = pprint.pformat(value, width=88, sort_dicts=False)
+        try:
+            ast.literal_eval(text)
+        except (ValueError, SyntaxError) as err:
+            raise ValueError(f'config key {key!r} holds a value with no Python literal '
+                             f'({err}): {text[:200]}') from None
+        lines.append(f'{key} = {text}')
+    return '\n'.join(lines) + '\n'
+
+
+def config_diff(a, b, path=''):
+    """Where two config values differ, types included (a tuple is not a list).
+
+    Args:
+        a, b: config values (``Config``/``ConfigDict`` are compared as plain dicts).
+        path (str): prefix of the reported key paths. Default: ''.
+
+    Returns:
+        list[str]: dotted key paths (``data.train[1].pipeline[2].img_scale``) with
+        what differs; empty when equal.
+    """
+    a, b = (x._cfg_dict.to_dict() if isinstance(x, Config) else x for x in (a, b))
+    a, b = (x.to_dict() if hasattr(x, 'to_dict') else x for x in (a, b))
+    if type(a) is not type(b):
+        return [f'{path or "<root>"}: {type(a).__name__} {a!r} != '
+                f'{type(b).__name__} {b!r}']
+    if isinstance(a, dict):
+        if list(a) != list(b):
+            return [f'{path or "<root>"}: keys {list(a)} != {list(b)}']
+        return [d for k in a for d in config_diff(a[k], b[k], f'{path}.{k}' if path
+                                                  else str(k))]
+    if isinstance(a, (list, tuple)):
+        if len(a) != len(b):
+            return [f'{path}: length {len(a)} != {len(b)}']
+        return [d for i, (x, y) in enumerate(zip(a, b))
+                for d in config_diff(x, y, f'{path}[{i}]')]
+    return [] if a == b else [f'{path}: {a!r} != {b!r}']
+
+
+def write_config(cfg, path, header=''):
+    """Writes ``cfg`` as a Python config and checks that it loads back equal.
+
+    Args:
+        cfg (mmcv.Config | dict): the resolved config.
+        path (str): the ``.py`` file (written atomically).
+        header (str): comment lines at the top. Default: ''.
+
+    Raises:
+        ValueError: the file does not load back to ``cfg`` (types included; the
+            file is removed); the message lists the differing keys.
+    """
+    if not path.endswith('.py'):
+        raise ValueError(f'{path}: generated configs are Python files (.py)')
+    cfg_dict = cfg._cfg_dict.to_dict() if isinstance(cfg, Config) else dict(cfg)
+    atomic_write(config_text(cfg_dict, header), path)
+    diff = config_diff(cfg_dict, Config.fromfile(path))
+    if diff:
+        os.remove(path)
+        raise ValueError(f'{path} does not load back to the config it was written '
+                         f'from: {diff[:5]}')
+
+
+def resolve_config(cfg_dict, root=REPO_ROOT, cfg_options=None):
     """Turns ``_base_`` paths (relative to ``root``) plus overrides into a Config.
 
     Args:
         cfg_dict (dict): ``_base_`` (list of paths relative to ``root``) and keys
             overriding them (merged as mmcv merges a child config).
         root (str): the repository root. Default: this checkout.
+        cfg_options (dict | None): ``--cfg-options`` overrides applied last, as
+            ``tools/train.py`` applies them. Default: None.
 
     Returns:
         mmcv.Config: the resolved config.
@@ -53,11 +150,11 @@ def resolve_config(cfg_dict, root=REPO_ROOT):
         raise FileNotFoundError(f'experiment config names missing _base_ file(s) '
                                 f'{missing} (relative to {root})')
     cfg_dict['_base_'] = [osp.join(root, b) for b in bases]
-    fd, tmp = tempfile.mkstemp(suffix='.json', prefix='.exp-')
+    fd, tmp = tempfile.mkstemp(suffix='.py', prefix='exp_')
     try:
         with os.fdopen(fd, 'w') as f:
-            json.dump(cfg_dict, f)
-        return Config.fromfile(tmp)
+            f.write(config_text(cfg_dict))
+        return load_config(tmp, cfg_options)
     finally:
         os.remove(tmp)
 
@@ -83,8 +180,9 @@ def run_name(parts, seed, when=None, uid=None):
 
 
 def generate_runs(exp_cfgs, exp, out_root=None, work_root='work_dirs', custom=False,
-                  root=REPO_ROOT, when=None):
-    """Resolves experiment configs and writes them as JSON with the git revision.
+                  root=REPO_ROOT, when=None, cfg_options=None):
+    """Resolves experiment configs and writes them as Python configs with the git
+    revision (:func:`write_config`: each loads back to exactly what was resolved).
 
     Args:
         exp_cfgs (Sequence[dict]): from ``generate_experiment_cfgs``; each has
@@ -97,9 +195,12 @@ def generate_runs(exp_cfgs, exp, out_root=None, work_root='work_dirs', custom=Fa
             each config as ``custom``). Default: False.
         root (str): repository root. Default: this checkout.
         when (time.struct_time | None): time stamp of the names. Default: now.
+        cfg_options (dict | None): ``--cfg-options`` applied to every config
+            (e.g. ``data_root``). Default: None.
 
     Returns:
-        list[dict]: per run ``name``, ``cfg_file``, ``work_dir``.
+        list[dict]: per run ``name``, ``cfg_file``, ``work_dir`` and the resolved
+        ``cfg`` (what ``cfg_file`` loads back to).
     """
     out_root = out_root or osp.join(root, 'configs', 'generated')
     git_rev = _git_rev(root)
@@ -110,17 +211,18 @@ def generate_runs(exp_cfgs, exp, out_root=None, work_root='work_dirs', custom=Fa
         parts = exp_cfg.pop('name_parts', None)
         if parts is None:
             raise KeyError(f'experiment {exp} config {i} has no name_parts')
-        cfg = resolve_config(exp_cfg, root)
+        cfg = resolve_config(exp_cfg, root, cfg_options)
         name = run_name(parts, cfg.get('seed', 0), when)
         cfg.name = name
         cfg.exp = str(exp)
         cfg.custom = bool(custom)
         cfg.git_rev = git_rev
         cfg.work_dir = osp.join(work_root, str(exp), name)
-        cfg_file = osp.join(out_root, str(exp), f'{name}.json')
+        cfg_file = osp.join(out_root, str(exp), f'{name}.py')
         os.makedirs(osp.dirname(cfg_file), exist_ok=True)
-        atomic_write(json.dumps(cfg._cfg_dict.to_dict(), indent=1, default=str), cfg_file)
-        runs.append(dict(name=name, cfg_file=cfg_file, work_dir=cfg.work_dir))
+        write_config(cfg, cfg_file, header=f'{name}: experiment {exp}, generated by '
+                     f'run_experiments.py at git revision {git_rev}')
+        runs.append(dict(name=name, cfg_file=cfg_file, work_dir=cfg.work_dir, cfg=cfg))
     return runs
 
 
@@ -133,37 +235,64 @@ def _git_rev(root):
         os.chdir(cwd)
 
 
-def train_config(cfg, overwrite=False, resume_from=None):
+def _load_run_config(cfg, work_root='work_dirs'):
+    """The Config of a config file (work dir derived as ``tools/train.py`` does when
+    the file sets none) or the Config itself."""
+    if isinstance(cfg, str):
+        cfg_file, cfg = cfg, load_config(cfg)
+        if not cfg.get('work_dir'):
+            cfg.work_dir = default_work_dir(cfg_file, work_root)
+    return cfg
+
+
+def train_config(cfg, overwrite=False, resume_from=None, work_root='work_dirs'):
     """Trains one config (file or Config): an online run or source training.
+
+    Args:
+        cfg (str | mmcv.Config): the config; a file without ``work_dir`` runs in
+            ``<work_root>/<file name without extension>`` (as ``tools/train.py``).
+        overwrite (bool): rerun a finished online run. Default: False.
+        resume_from (str | None): online runs: checkpoint to continue from.
+            Default: None.
+        work_root (str): see ``cfg``. Default: 'work_dirs'.
 
     Returns:
         dict | object: an online run's summary metrics, or the source runner.
     """
     from .online import is_online_cfg, run_online
-    if isinstance(cfg, str):
-        cfg = Config.fromfile(cfg)
+    cfg = _load_run_config(cfg, work_root)
     if is_online_cfg(cfg):
         return run_online(cfg, overwrite=overwrite, resume_from=resume_from)
     from .train import train_source
     return train_source(cfg)
 
 
-def train_configs(runs, overwrite=False, logger=print):
+def train_configs(runs, overwrite=False, logger=print, work_root='work_dirs'):
     """Trains generated runs one after another.
+
+    Every run's source checkpoint (``load_from``) is checked before the first run
+    starts (:func:`~mmseg_ext.apis.online.check_load_from`), so a sweep missing
+    one stops before any work with the recipe that makes it.
 
     Args:
         runs (Sequence[dict | str]): :func:`generate_runs` entries or config files.
         overwrite (bool): rerun finished online runs. Default: False.
         logger (callable): progress messages. Default: print.
+        work_root (str): work root of config files without a ``work_dir``.
+            Default: 'work_dirs'.
 
     Returns:
         list: :func:`train_config` results, in order.
     """
+    from .online import check_load_from
+    files = [run['cfg_file'] if isinstance(run, dict) else run for run in runs]
+    cfgs = [_load_run_config(f, work_root) for f in files]
+    for cfg in cfgs:
+        check_load_from(cfg, cfg.get('resume_from'))
     results = []
-    for i, run in enumerate(runs):
-        cfg_file = run['cfg_file'] if isinstance(run, dict) else run
+    for i, (cfg_file, cfg) in enumerate(zip(files, cfgs)):
         logger(f'[{i + 1}/{len(runs)}] {cfg_file}')
-        results.append(train_config(cfg_file, overwrite=overwrite))
+        results.append(train_config(cfg, overwrite=overwrite))
     return results
 
 

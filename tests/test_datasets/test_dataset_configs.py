@@ -37,9 +37,10 @@ def test_every_dataset_entry_has_name_and_domain(path):
 
 def test_proccity_storm_builds(tmp_path):
     root = str(tmp_path / 'pc')
-    write_proccity(root, {'train': 2, 'val': 2}, size=(32, 64), seed=1, workers=1,
-                   progress=False)
-    write_weather(root, fog=(), seed=1, workers=1, progress=False)
+    write_proccity(root, {'train': 2, 'val': 2, 'test': 2}, size=(32, 64), seed=1,
+                   workers=1, progress=False)
+    write_weather(root, fog=(), splits=('train', 'val', 'test'), seed=1, workers=1,
+                  progress=False)
     cfg = Config.fromfile(osp.join(CFG_DIR, 'proccity_storm.py'))
     assert set_data_root(cfg.data, root) == 14  # source, 6 stream, 6 val, test
     cfg.data.train[0].rare_class_sampling.min_pixels = 1
@@ -49,6 +50,8 @@ def test_proccity_storm_builds(tmp_path):
     assert [d.name for d in train[1:]] == STORM == [d.name for d in val]
     assert [d.domain for d in val] == [0, 25, 50, 75, 100, 200]
     assert [len(d) for d in train] == [2] * 7
+    # the stream draws the held-out `test` scenes
+    assert [osp.basename(d.ann_dir) for d in train[1:]] == ['test'] * 6
     sample = train[3][0]  # stream frames carry labels, no random augmentation
     assert tuple(sample['gt_semantic_seg'].data.shape) == (1, 128, 256)  # resized to 128x256
     assert tuple(train[0][0]['img'].data.shape) == (3, 128, 256)  # source: crop size
@@ -68,7 +71,8 @@ def test_cityscapes_rain_storm_and_acdc_build(tmp_path):
     cfg.data.train[0].rare_class_sampling.min_pixels = 5
     train = [build_dataset(c) for c in cfg.data.train]
     assert [d.name for d in train[1:]] == STORM
-    assert [len(d) for d in train] == [4] * 7
+    # source: the 4 train images; stream: the 2 held-out val scenes per domain
+    assert [len(d) for d in train] == [4] + [2] * 6
     assert [build_dataset(c).name for c in cfg.data.val] == STORM
 
     cfg = Config.fromfile(osp.join(CFG_DIR, 'cityscapes_acdc.py'))

@@ -5,6 +5,7 @@ import sys
 import time
 
 import pytest
+from mmcv.utils import Config
 
 from mmseg_ext.apis.sweep import NAME_RE, generate_runs, resolve_config, run_name
 
@@ -41,15 +42,19 @@ def test_experiment_ids_expand_to_documented_crosses():
     assert sorted({c['seed'] for c in seeds}) == [0, 1, 2] and len(seeds) == 9
     src = experiments.generate_experiment_cfgs(1)[0]
     assert src['runner']['adapt'] is False
-    custom = experiments_custom.generate_experiment_cfgs(100)
-    assert [c['runner']['frames_per_domain'] for c in custom] == [40] * 5
+    custom = experiments_custom.generate_experiment_cfgs(101)
+    assert [c['runner']['frames_per_domain'] for c in custom] == [40] * 3
     # online AdaBN adapts (its step is the statistics forward); DACS+AdaBN keeps the
     # source pass out of the statistics
-    adabn, dacs_adabn = (resolve_config(custom[i], REPO) for i in (1, 4))
+    adabn, dacs_adabn = (resolve_config(experiments.experiment_cfg(method=m), REPO)
+                         for m in ('adabn', 'dacs_adabn'))
     assert adabn['runner']['adapt'] is True and adabn['uda']['type'] == 'SourceOnly'
     assert adabn['uda']['target_norm_stats'] is True
     assert (dacs_adabn['uda']['type'], dacs_adabn['uda']['target_norm_stats'],
             dacs_adabn['uda']['source_norm_stats']) == ('DACS', True, False)
+    demo = experiments_custom.generate_experiment_cfgs(100)
+    assert [c['_base_'] for c in demo][0] == [
+        'configs/online/proccity_storm_mit-b0_source-only.py']
     with pytest.raises(KeyError, match='unknown experiment id 99'):
         experiments.generate_experiment_cfgs(99)
     with pytest.raises(KeyError, match="unknown method 'dann'"):
@@ -65,16 +70,15 @@ def _fake_root(tmp_path):
     return str(tmp_path)
 
 
-def test_generate_runs_writes_resolved_json(tmp_path):
+def test_generate_runs_writes_resolved_python_config(tmp_path):
     root = _fake_root(tmp_path)
     exp_cfgs = [dict(_base_=['configs/_base_/a.py', 'configs/_base_/b.py'], seed=2,
                      runner=dict(frames_per_domain=5), name_parts=PARTS)]
     runs = generate_runs(exp_cfgs, 7, root=root, work_root='wd', custom=True)
     assert len(runs) == 1 and NAME_RE.match(runs[0]['name'])
     assert runs[0]['cfg_file'] == osp.join(root, 'configs', 'generated', '7',
-                                           runs[0]['name'] + '.json')
-    with open(runs[0]['cfg_file']) as f:
-        cfg = json.load(f)
+                                           runs[0]['name'] + '.py')
+    cfg = Config.fromfile(runs[0]['cfg_file'])
     assert cfg['runner'] == dict(type='OnlineRunner', frames_per_domain=5)
     assert cfg['optimizer']['lr'] == 0.1 and cfg['seed'] == 2
     assert cfg['custom'] is True and cfg['exp'] == '7' and 'git_rev' in cfg
@@ -94,8 +98,7 @@ def test_cli_dry_run_writes_configs_and_records_custom(tmp_path, monkeypatch):
                         lambda cfgs, exp, **kw: original(cfgs, exp, root=root, **kw))
     runs = run_experiments.main(['--exp', '100', '--custom', '1', '--dry-run',
                                  '--work-root', str(tmp_path / 'wd')])
-    with open(runs[0]['cfg_file']) as f:
-        assert json.load(f)['custom'] is True
+    assert Config.fromfile(runs[0]['cfg_file'])['custom'] is True
     with pytest.raises(SystemExit):
         run_experiments.main(['--exp', '1', '--config', 'x.py'])
     with pytest.raises(ValueError, match='--gpus 2: an online run streams in one process'):

@@ -89,6 +89,42 @@ def test_nvlabs_cityscapes_full():
     assert torch.equal(logits(dst), logits(src))
 
 
+# Key names of NVlabs' released Cityscapes SegFormer (segformer.b0.1024x1024.city.160k
+# .pth, NVlabs/SegFormer mmseg-style: mix_transformer.py, segformer_head.py) and the
+# project keys they become.
+NVLABS_CITY_KEYS = {
+    'backbone.patch_embed1.proj.weight': 'backbone.patch_embeds.0.proj.weight',
+    'backbone.patch_embed4.norm.bias': 'backbone.patch_embeds.3.norm.bias',
+    'backbone.block1.0.norm1.weight': 'backbone.blocks.0.0.norm1.weight',
+    'backbone.block1.0.attn.q.weight': 'backbone.blocks.0.0.attn.q.weight',
+    'backbone.block1.1.attn.kv.bias': 'backbone.blocks.0.1.attn.kv.bias',
+    'backbone.block2.0.attn.sr.weight': 'backbone.blocks.1.0.attn.sr.weight',
+    'backbone.block2.0.attn.norm.weight': 'backbone.blocks.1.0.attn.norm.weight',
+    'backbone.block3.1.mlp.dwconv.dwconv.weight': 'backbone.blocks.2.1.mlp.dwconv.weight',
+    'backbone.block4.0.mlp.fc2.bias': 'backbone.blocks.3.0.mlp.fc2.bias',
+    'backbone.norm4.weight': 'backbone.norms.3.weight',
+    'decode_head.linear_c4.proj.weight': 'decode_head.linear_c.3.proj.weight',
+    'decode_head.linear_c1.proj.bias': 'decode_head.linear_c.0.proj.bias',
+    'decode_head.linear_fuse.conv.weight': 'decode_head.linear_fuse.conv.weight',
+    'decode_head.linear_fuse.bn.running_var': 'decode_head.linear_fuse.bn.running_var',
+    'decode_head.linear_pred.weight': 'decode_head.conv_seg.weight',
+    'decode_head.linear_pred.bias': 'decode_head.conv_seg.bias',
+}
+
+
+def test_nvlabs_cityscapes_release_key_names(tmp_path):
+    from mmseg_ext.models.utils import convert_checkpoint_file
+    sd = {k: torch.full((2,), float(i)) for i, k in enumerate(NVLABS_CITY_KEYS)}
+    sd['decode_head.conv_seg.weight'] = torch.zeros(2)  # built by mmseg's base head, unused
+    src, dst = str(tmp_path / 'segformer.b0.city.pth'), str(tmp_path / 'out.pth')
+    torch.save(dict(meta=dict(CLASSES=['road']), state_dict=sd), src)
+    info = convert_checkpoint_file(src, dst)
+    out = torch.load(dst)['state_dict']
+    assert info['layout'] == 'nvlabs' and info['num_keys'] == len(NVLABS_CITY_KEYS)
+    assert {k: float(v[0]) for k, v in out.items()} == {
+        new: float(i) for i, new in enumerate(NVLABS_CITY_KEYS.values())}
+
+
 def test_mmseg_layout_matches_mmseg_model():
     bb = dict(type='MixVisionTransformer', embed_dims=8, num_heads=[1, 2, 3, 4],
               num_layers=[1, 1, 1, 1])

@@ -3,8 +3,12 @@ Cityscapes layout.
 
 Example::
 
-    python tools/data/proccity.py data/proccity --train 400 --val 40 --size 128 256 --seed 0
+    python tools/data/proccity.py data/proccity --train 400 --val 40 --test 60 --size 128 256
     python tools/data/proccity.py data/proccity_target --style target --train 0 --val 100
+
+``--test`` renders held-out stream scenes (the online configs stream the `test`
+split). With ``ONDA_TINY=1`` at most a few images per split are rendered at 64x128
+(:mod:`mmseg_ext.apis.tiny`).
 """
 import argparse
 import os
@@ -19,7 +23,8 @@ def parse_args(argv=None):
     parser.add_argument('--train', type=int, default=400, help='train images')
     parser.add_argument('--val', type=int, default=40, help='val images')
     parser.add_argument('--test', type=int, default=0,
-                        help='test images (leftImg8bit/test; none by default)')
+                        help='test images (leftImg8bit/test: the scenes online runs '
+                             'stream; none by default)')
     parser.add_argument('--size', type=int, nargs=2, default=[128, 256], metavar=('H', 'W'))
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--style', '--city', dest='style', choices=['source', 'target'],
@@ -34,11 +39,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    from mmseg_ext.apis.tiny import TINY_SIZE, is_tiny, tiny_splits
     from mmseg_ext.datasets.synth import write_proccity
     splits = {'train': args.train, 'val': args.val}
     if args.test:
         splits['test'] = args.test
-    meta = write_proccity(args.out_dir, splits, size=tuple(args.size), seed=args.seed,
+    size = tuple(args.size)
+    if is_tiny():
+        splits, size = tiny_splits(splits), TINY_SIZE
+    meta = write_proccity(args.out_dir, splits, size=size, seed=args.seed,
                           workers=args.workers, progress=not args.no_progress,
                           style=args.style)
     print(f'wrote {sum(meta["splits"].values())} ProcCity ({args.style}) images to '

@@ -1,11 +1,13 @@
 # The "increasing storm" of OnDA (ECCV 2022) / HAMLET (ICCV 2023) on real data:
 # Cityscapes source (RCS) then rainy Cityscapes at 25..200 mm/h, in the online layout of
-# docs/interfaces.md. Stream: train-split frames with labels; val: the val split.
+# docs/interfaces.md. Stream: the val split's frames with labels (the only labelled
+# scenes the source model never trained on; HAMLET's public configs stream the
+# rainy train split, the source's own scenes); held-out evaluation: the val split.
 # Roots: cityscapes_root (clear images, all labels, RCS statistics) and
 # rain_cityscapes_root (the rain download's own tree, images only); docs/datasets.md.
 _base_ = ['./cityscapes.py']
 stream = dict(type='RainCityscapesDataset', data_root={{_base_.rain_cityscapes_root}},
-              label_root={{_base_.cityscapes_root}}, subset='train', validate='exists',
+              label_root={{_base_.cityscapes_root}}, subset='val', validate='exists',
               pipeline={{_base_.stream_pipeline}})
 held_out = dict(stream, subset='val', pipeline={{_base_.test_pipeline}})
 clear = dict(type='CityscapesDomainDataset', data_root={{_base_.cityscapes_root}},
@@ -16,7 +18,7 @@ data = dict(
     workers_per_gpu=0,
     train=[
         {{_base_.source_dataset}},
-        dict(clear, img_dir='leftImg8bit/train', ann_dir='gtFine/train',
+        dict(clear, img_dir='leftImg8bit/val', ann_dir='gtFine/val',
              pipeline={{_base_.stream_pipeline}}),
         dict(stream, rain_rate=25, name='25mm', domain=25),
         dict(stream, rain_rate=50, name='50mm', domain=50),

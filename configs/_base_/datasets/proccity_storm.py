@@ -1,7 +1,8 @@
 # The ProcCity "increasing storm" stream for the online runner (docs/interfaces.md,
 # "Online config layout"): the clear source with rare-class sampling first, then one
-# target dataset per domain name (train-split frames, labels loaded for stream
-# accuracy, no random augmentation), and one held-out val set per domain.
+# target dataset per domain name (frames with labels loaded for stream
+# accuracy, no random augmentation) drawn from the `test` split, scenes the source
+# model never trained on, and one held-out val set per domain.
 # Data: tools/data/proccity.py + tools/data/weather.py (writes the RCS statistics too).
 _base_ = ['./proccity_clear.py']
 # DAFormer's RCS: T = 0.01, min pixels 3000 at 1024x2048, i.e. ~50 at 128x256.
@@ -17,7 +18,7 @@ stream_pipeline = [
     dict(type='DefaultFormatBundle'),
     dict(type='Collect', keys=['img', 'gt_semantic_seg']),
 ]
-_stream = dict(type='ProcCityDataset', data_root={{_base_.data_root}}, subset='train',
+_stream = dict(type='ProcCityDataset', data_root={{_base_.data_root}}, subset='test',
                validate='full', pipeline=stream_pipeline)
 _val = dict(type='ProcCityDataset', data_root={{_base_.data_root}}, subset='val',
             validate='full', pipeline={{_base_.test_pipeline}})
