@@ -7,7 +7,7 @@ import torch
 from mmcv.runner import RUNNERS, IterBasedRunner, save_checkpoint
 from torch.utils.data import BatchSampler, DataLoader, Sampler
 
-from .checkpoint import load_checkpoint_file
+from .checkpoint import load_checkpoint_file, load_converted
 from .fileio import atomic_path
 from .rng import get_rng_state, set_rng_state
 from .run_safety import NonFiniteLossHook
@@ -186,7 +186,6 @@ class AtomicIterBasedRunner(IterBasedRunner):
         Returns:
             dict: the whole checkpoint (``meta``, ``optimizer``, ...).
         """
-        from ..models.utils import load_converted
         checkpoint = load_checkpoint_file(filename, map_location, self.trusted_checkpoint)
         self._loaded_meta = dict(checkpoint.get('meta') or {})
         state_dict = checkpoint.get('state_dict', checkpoint)

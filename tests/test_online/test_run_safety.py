@@ -17,7 +17,7 @@ import torch
 from mmcv.runner import HOOKS, Hook
 from mmseg.datasets import DATASETS
 
-from mmseg_ext.apis.online import train_online
+from online_src.apis.online import train_online
 from mmseg_ext.apis.workdir import (UnfinishedRunError, WorkDirBusyError,
                                     check_resume_config)
 from mmseg_ext.core.checkpoint import load_checkpoint_file
