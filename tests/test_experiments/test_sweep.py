@@ -47,9 +47,9 @@ def test_experiment_ids_expand_to_documented_crosses():
     # source pass out of the statistics
     adabn, dacs_adabn = (resolve_config(custom[i], REPO) for i in (1, 4))
     assert adabn['runner']['adapt'] is True and adabn['uda']['type'] == 'SourceOnly'
-    assert adabn['uda']['target_norm_stats'] is True
-    assert (dacs_adabn['uda']['type'], dacs_adabn['uda']['target_norm_stats'],
-            dacs_adabn['uda']['source_norm_stats']) == ('DACS', True, False)
+    assert adabn['uda']['norm_stats']['target_pass'] is True
+    assert (dacs_adabn['uda']['type'], dacs_adabn['uda']['norm_stats']['target_pass'],
+            dacs_adabn['uda']['norm_stats']['source_pass']) == ('DACS', True, False)
     with pytest.raises(KeyError, match='unknown experiment id 99'):
         experiments.generate_experiment_cfgs(99)
     with pytest.raises(KeyError, match="unknown method 'dann'"):
