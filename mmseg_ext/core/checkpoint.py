@@ -5,6 +5,7 @@ checkpoint from the internet may hold tensors, numbers, numpy data and configs,
 nothing that runs code. ``trusted=True`` unpickles everything, for one file the
 user vouches for.
 """
+import os
 import os.path as osp
 
 import torch
@@ -13,9 +14,9 @@ from mmcv.runner import load_state_dict as mmcv_load_state_dict
 from prettytable import PrettyTable
 
 from ..compat import UntrustedCheckpointError, untrusted_message
-from .fileio import atomic_write
+from .fileio import atomic_copy, atomic_write
 
-__all__ = ['load_checkpoint_file', 'load_checkpoint', 'atomic_save',
+__all__ = ['load_checkpoint_file', 'load_checkpoint', 'atomic_save', 'point_latest',
            'check_shapes', 'key_report', 'load_converted', 'strip_prefix',
            'UntrustedCheckpointError']
 
@@ -152,3 +153,27 @@ def atomic_save(obj, filename):
     A crash mid-write leaves the previous file (or none), never half of one.
     """
     atomic_write(lambda f: torch.save(obj, f), filename, binary=True)
+
+
+def point_latest(filename, latest):
+    """Makes ``latest`` (a run's ``latest.pth``) name the checkpoint ``filename``,
+    atomically: a relative symlink made under a temporary name and renamed over
+    it; where the file system has no symbolic links, an atomic copy of the bytes.
+    A reader sees the previous checkpoint or the new one, never part of one.
+    The one writer of ``latest.pth`` for every runner.
+
+    Args:
+        filename (str): the checkpoint just written (in ``latest``'s folder or
+            below it, so the relative link survives moving the work dir).
+        latest (str): the path to point, e.g. ``work_dir/latest.pth``.
+    """
+    folder = osp.dirname(latest) or '.'
+    tmp = osp.join(folder, f'.tmp-latest-{os.getpid()}')  # remove_stale_tmp's pattern
+    if osp.lexists(tmp):
+        os.remove(tmp)
+    try:
+        os.symlink(osp.relpath(filename, folder), tmp)
+    except (OSError, NotImplementedError):
+        atomic_copy(filename, latest)
+        return
+    os.replace(tmp, latest)
