@@ -10,14 +10,14 @@ a sweep crosses; ``experiments.py`` decides which ids cross what.
 # that makes it (quoted when it is missing, before any work), runner overrides and the
 # schedule _base_ when the stream's protocol has its own (default SCHEDULE).
 _CS_RECIPE = (
-    'train it on Cityscapes from NVlabs\' ImageNet MiT weights: python '
+    'train it on Cityscapes from the ImageNet MiT weights of NVlabs: python '
     'tools/convert_weights.py mit_b{b}.pth pretrained/mit_b{b}.pth --parts encoder; '
     'python tools/train.py configs/source/segformer_{model}_cityscapes.py --work-dir '
     'work_dirs/segformer_{model}_cityscapes; cp work_dirs/segformer_{model}_cityscapes/'
-    'latest.pth {checkpoint}. Or convert NVlabs\' released Cityscapes SegFormer: '
+    'latest.pth {checkpoint}. Or convert the Cityscapes SegFormer released by NVlabs: '
     'python tools/convert_weights.py segformer.b{b}.1024x1024.city.160k.pth {checkpoint} '
-    'and run with --cfg-options model.decode_head.type=OriginalSegFormerHead (NVlabs\' '
-    'all-MLP head). Details: pretrained/README.md')
+    'and run with --cfg-options model.decode_head.type=OriginalSegFormerHead (the '
+    'all-MLP head of NVlabs). Details: pretrained/README.md')
 DATASETS = dict(
     proccity_storm=dict(
         bases=['configs/_base_/datasets/proccity_storm.py'],

@@ -73,7 +73,8 @@ class CoTTABefore(CoTTA):
 def method_cfg(name):
     if name == 'cotta_before':
         uda = Config.fromfile(osp.join(ROOT, 'configs/_base_/uda/cotta.py')).uda
-        uda.update(type=CoTTABefore, student_train_mode=True, teacher_copy_norm_stats=True)
+        uda.update(type=CoTTABefore,
+                   norm_stats=dict(student='batch', teacher='student_running'))
         return uda
     if name == 'cotta_1scale':  # CoTTA with the teacher at scale 1, no flip
         uda = Config.fromfile(osp.join(ROOT, 'configs/_base_/uda/cotta.py')).uda

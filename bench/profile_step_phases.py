@@ -1,6 +1,6 @@
 """Per-phase cost of the DACS adaptation step, two models side by side.
 
-Profiles (line_profiler, :mod:`mmseg_ext.apis.profile`) the DACS step of
+Profiles (line_profiler, :mod:`online_src.apis.profile`) the DACS step of
 SegFormer MiT-B1 with full fine-tuning and with a frozen backbone plus stage-4
 adapters, on ProcCity source scenes and rainy target scenes rendered in memory
 at the demo resolution (random weights: the cost does not depend on them).
@@ -23,7 +23,7 @@ import mmseg_ext  # noqa: E402,F401
 from mmcv import Config  # noqa: E402
 from mmcv.runner import build_optimizer  # noqa: E402
 
-from mmseg_ext.apis.profile import format_profiles, profile_steps  # noqa: E402
+from online_src.apis.profile import format_profiles, profile_steps  # noqa: E402
 from mmseg_ext.datasets.synth import render_rain, render_scene  # noqa: E402
 from mmseg_ext.models import build_train_model  # noqa: E402
 

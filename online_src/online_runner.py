@@ -30,8 +30,7 @@ from mmcv.runner import RUNNERS, BaseRunner, get_dist_info
 from mmcv.runner.checkpoint import weights_to_cpu
 
 from mmseg_ext.core.batch import unwrap_batch
-from mmseg_ext.core.checkpoint import atomic_save, load_checkpoint_file
-from mmseg_ext.core.fileio import atomic_copy
+from mmseg_ext.core.checkpoint import atomic_save, load_checkpoint_file, point_latest
 from mmseg_ext.core.evaluation import (StreamAccuracy, atomic_np_save,
                                         atomic_write_json)
 from mmseg_ext.core.run_safety import (FrameLoadError, NonFiniteLossError,
@@ -514,8 +513,8 @@ class OnlineRunner(BaseRunner):
                 Default: 'iter_{}.pth'.
             save_optimizer (bool): include the optimizer state. Default: True.
             meta (dict | None): extra metadata. Default: None.
-            create_symlink (bool): also write ``latest.pth`` (a copy: links are
-                not atomic everywhere). Default: True.
+            create_symlink (bool): also point ``latest.pth`` at it
+                (:func:`~mmseg_ext.core.checkpoint.point_latest`). Default: True.
         """
         meta = dict(meta or {})
         if self.meta is not None:
@@ -528,8 +527,8 @@ class OnlineRunner(BaseRunner):
             checkpoint['optimizer'] = self.optimizer.state_dict()
         filename = osp.join(out_dir, filename_tmpl.format(self.frames_done))
         atomic_save(checkpoint, filename)
-        if create_symlink:  # the same bytes, not serialised a second time
-            atomic_copy(filename, osp.join(out_dir, 'latest.pth'))
+        if create_symlink:
+            point_latest(filename, osp.join(out_dir, 'latest.pth'))
         return filename
 
     def resume(self, checkpoint, resume_optimizer=True, map_location='cpu',

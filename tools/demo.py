@@ -3,7 +3,7 @@ DACS and HAMLET-style DACS online over the increasing storm; report in work_dirs
 
     python tools/demo.py [--config configs/online/demo.py] [--cfg-options k=v ...]
 
-All the work happens in :func:`mmseg_ext.apis.demo.run_demo`.
+All the work happens in :func:`online_src.apis.demo.run_demo`.
 """
 import argparse
 import os
@@ -17,7 +17,7 @@ from mmcv import Config, DictAction  # noqa: E402
 
 import mmseg_ext  # noqa: E402,F401  (compat fixes, registrations)
 import online_src  # noqa: E402,F401  (OnlineRunner, ProgressBarHook)
-from mmseg_ext.apis.demo import run_demo  # noqa: E402
+from online_src.apis.demo import run_demo  # noqa: E402
 
 
 def parse_args(argv=None):

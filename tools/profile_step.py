@@ -27,7 +27,7 @@ from mmcv.utils import get_logger  # noqa: E402
 
 import mmseg_ext  # noqa: E402,F401  (compat fixes, registrations)
 from mmseg_ext.apis.config import load_config  # noqa: E402
-from mmseg_ext.apis.profile import format_profiles, profile_config  # noqa: E402
+from online_src.apis.profile import format_profiles, profile_config  # noqa: E402
 
 
 def parse_args(argv=None):

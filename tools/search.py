@@ -17,7 +17,7 @@ from mmcv import DictAction
 
 import mmseg_ext  # noqa: F401  (registers the project's components)
 from mmseg_ext.apis.config import load_config
-from mmseg_ext.apis.search import load_study, report_search, run_search
+from online_src.apis.search import load_study, report_search, run_search
 
 
 def parse_args(argv=None):

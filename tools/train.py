@@ -20,9 +20,10 @@ from mmcv import DictAction  # noqa: E402
 import mmseg_ext  # noqa: E402,F401  (compat fixes, registrations)
 from mmseg_ext.apis.config import default_work_dir  # noqa: E402
 from mmseg_ext.apis.config import load_config as read_config  # noqa: E402
-from mmseg_ext.apis.online import is_online_cfg, train_online  # noqa: E402
+from mmseg_ext.apis.config import is_online_cfg  # noqa: E402
 from mmseg_ext.apis.tiny import is_tiny, tiny_cfg_options  # noqa: E402
 from mmseg_ext.apis.train import init_launcher, train_source  # noqa: E402
+from online_src.apis.online import train_online  # noqa: E402
 
 
 def parse_args(argv=None):

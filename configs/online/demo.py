@@ -1,4 +1,4 @@
-# `make demo` (tools/demo.py -> mmseg_ext.apis.demo.run_demo): what it renders, trains
+# `make demo` (tools/demo.py -> online_src.apis.demo.run_demo): what it renders, trains
 # and runs, sized for a 2-core CPU (< 30 min from a fresh clone, < 15 min cached).
 demo = dict(
     work_root='work_dirs/demo',

@@ -1,11 +1,18 @@
-"""Loading a config with command-line overrides, the same way in every tool."""
+"""Loading a config with command-line overrides, the same way in every tool, and
+the checks of a config every run makes before building anything."""
+import difflib
+import hashlib
+import json
 import os.path as osp
 
 from mmcv.utils import Config
 
 from ..datasets import replace_roots
+from ..models.builder import accepted_keys
 
-__all__ = ['ROOT_KEYS', 'load_config', 'apply_root_options', 'default_work_dir']
+__all__ = ['ROOT_KEYS', 'load_config', 'apply_root_options', 'default_work_dir',
+           'is_online_cfg', 'config_hash', 'check_section_keys', 'check_data_roots',
+           'check_load_from', 'HASH_IGNORED']
 
 #: Top-level config keys naming a data root; each data set family has its own
 #: (``configs/_base_/datasets/cityscapes.py`` lists them). ``data_root`` is the root
@@ -77,3 +84,72 @@ def default_work_dir(filename, work_root='work_dirs'):
     """str: the work dir of a config that sets none, ``<work_root>/<file stem>``
     (mmseg's ``tools/train.py`` convention)."""
     return osp.join(work_root, osp.splitext(osp.basename(filename))[0])
+
+
+# Keys that do not change what a run computes (where it writes, how it logs).
+HASH_IGNORED = ('work_dir', 'resume_from', 'load_from', 'gpu_ids', 'overwrite',
+                'name', 'exp', 'git_rev', 'log_config', 'checkpoint_config',
+                'custom', 'custom_hooks', 'device', 'launcher', 'trusted_checkpoint',
+                'progress_bar', 'load_from_recipe')
+
+
+def check_load_from(cfg, resume_from=None):
+    """Raises FileNotFoundError when the run's start checkpoint ``load_from`` (a
+    local path) is set but absent (unless the run resumes), quoting
+    ``load_from_recipe`` (how to make it) when the config has one."""
+    load_from = cfg.get('load_from')
+    if resume_from is None and load_from and '://' not in load_from \
+            and not osp.isfile(load_from):
+        recipe = cfg.get('load_from_recipe')
+        raise FileNotFoundError(
+            f'load_from: the source checkpoint {load_from} does not exist'
+            + (f'. To make it: {recipe}' if recipe else ''))
+
+
+def is_online_cfg(cfg):
+    """bool: the config's runner is the online runner."""
+    return cfg.get('runner', {}).get('type') == 'OnlineRunner'
+
+
+def config_hash(cfg):
+    """str: a fingerprint of what a run computes (resume guard)."""
+    d = {k: v for k, v in cfg._cfg_dict.to_dict().items() if k not in HASH_IGNORED}
+    text = json.dumps(d, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def check_section_keys(section, cls, what, skip=(), extra=()):
+    """Raises on a key of a config section that ``cls``'s constructor does not take.
+
+    Args:
+        section (dict): the config section (``type`` is ignored).
+        cls (type): the class it builds.
+        what (str): the section's name in the error (e.g. 'runner').
+        skip (Sequence[str]): constructor arguments the code passes itself.
+        extra (Sequence[str]): keys taken through ``**kwargs``.
+
+    Raises:
+        KeyError: naming every unknown key, with the closest accepted key.
+    """
+    accepted = sorted((accepted_keys(cls) | set(extra)) - set(skip))
+    unknown = sorted(k for k in section if k != 'type' and k not in accepted)
+    if unknown:
+        hints = [f'{k!r}' + (f' (did you mean {c[0]!r}?)' if c else '')
+                 for k in unknown for c in [difflib.get_close_matches(k, accepted, n=1)]]
+        raise KeyError(f'{what} ({cls.__name__}) has no key {", ".join(hints)}')
+
+
+def check_data_roots(data_cfg, prefix='data'):
+    """Raises when a ``data_root`` of a dataset entry (nested ones too) is missing."""
+    if isinstance(data_cfg, (list, tuple)):
+        for i, c in enumerate(data_cfg):
+            check_data_roots(c, f'{prefix}[{i}]')
+    elif isinstance(data_cfg, dict):
+        root = data_cfg.get('data_root')
+        if isinstance(root, str) and root and not osp.isdir(root):
+            raise FileNotFoundError(f'{prefix}.data_root: {root} does not exist (set '
+                                    f'data_root in the config or --cfg-options '
+                                    f'data_root=...)')
+        for k, v in data_cfg.items():
+            if isinstance(v, (dict, list, tuple)):
+                check_data_roots(v, f'{prefix}.{k}')

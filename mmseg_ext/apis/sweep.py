@@ -271,7 +271,7 @@ def train_configs(runs, overwrite=False, logger=print, work_root='work_dirs'):
     """Trains generated runs one after another.
 
     Every run's source checkpoint (``load_from``) is checked before the first run
-    starts (:func:`~mmseg_ext.apis.online.check_load_from`), so a sweep missing
+    starts (:func:`~mmseg_ext.apis.config.check_load_from`), so a sweep missing
     one stops before any work with the recipe that makes it.
 
     Args:
@@ -284,7 +284,7 @@ def train_configs(runs, overwrite=False, logger=print, work_root='work_dirs'):
     Returns:
         list: :func:`train_config` results, in order.
     """
-    from .online import check_load_from
+    from .config import check_load_from
     files = [run['cfg_file'] if isinstance(run, dict) else run for run in runs]
     cfgs = [_load_run_config(f, work_root) for f in files]
     for cfg in cfgs:

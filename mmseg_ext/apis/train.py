@@ -32,7 +32,7 @@ from ..core.log_backends import resolve_log_config
 from ..models import build_train_model
 from ..models.builder import check_uda_cfg
 from .dist import CPUDistributedDataParallel, init_dist_env
-from .online import check_data_roots, check_section_keys
+from .config import check_data_roots, check_section_keys
 from .workdir import RunGuard
 
 __all__ = ['freeze_encoder', 'init_launcher', 'train_segmentor', 'train_source',

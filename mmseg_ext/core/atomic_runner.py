@@ -1,5 +1,4 @@
 """mmcv's iteration runner with crash-safe checkpoints and the checkpoint trust switch."""
-import os
 import os.path as osp
 import re
 
@@ -7,7 +6,7 @@ import torch
 from mmcv.runner import RUNNERS, IterBasedRunner, save_checkpoint
 from torch.utils.data import BatchSampler, DataLoader, Sampler
 
-from .checkpoint import load_checkpoint_file
+from .checkpoint import load_checkpoint_file, load_converted, point_latest
 from .fileio import atomic_path
 from .rng import get_rng_state, set_rng_state
 from .run_safety import NonFiniteLossHook
@@ -120,7 +119,7 @@ class AtomicIterBasedRunner(IterBasedRunner):
     """``IterBasedRunner`` whose checkpoints are written atomically.
 
     Each checkpoint goes to a temporary file in the work dir and is renamed into
-    place, and ``latest.pth`` is re-pointed by renaming a fresh symlink, so a run
+    place, and ``latest.pth`` is re-pointed (:func:`~.checkpoint.point_latest`), so a run
     killed mid-save leaves the previous checkpoint, never half of one.
     ``resume``/``load_checkpoint`` read ``weights_only`` unless trusted and refuse
     tensors of another shape.
@@ -186,7 +185,6 @@ class AtomicIterBasedRunner(IterBasedRunner):
         Returns:
             dict: the whole checkpoint (``meta``, ``optimizer``, ...).
         """
-        from ..models.utils import load_converted
         checkpoint = load_checkpoint_file(filename, map_location, self.trusted_checkpoint)
         self._loaded_meta = dict(checkpoint.get('meta') or {})
         state_dict = checkpoint.get('state_dict', checkpoint)
@@ -216,8 +214,4 @@ class AtomicIterBasedRunner(IterBasedRunner):
                             optimizer=self.optimizer if save_optimizer else None,
                             meta=meta)
         if create_symlink:
-            link_tmp = osp.join(out_dir, f'.tmp-latest-{os.getpid()}')
-            if osp.lexists(link_tmp):
-                os.remove(link_tmp)
-            os.symlink(filename, link_tmp)
-            os.replace(link_tmp, osp.join(out_dir, 'latest.pth'))
+            point_latest(filepath, osp.join(out_dir, 'latest.pth'))

@@ -5,17 +5,20 @@ checkpoint from the internet may hold tensors, numbers, numpy data and configs,
 nothing that runs code. ``trusted=True`` unpickles everything, for one file the
 user vouches for.
 """
+import os
 import os.path as osp
 
 import torch
 from mmcv.runner import CheckpointLoader
 from mmcv.runner import load_state_dict as mmcv_load_state_dict
+from prettytable import PrettyTable
 
 from ..compat import UntrustedCheckpointError, untrusted_message
-from .fileio import atomic_write
+from .fileio import atomic_copy, atomic_write
 
-__all__ = ['load_checkpoint_file', 'load_checkpoint', 'atomic_save',
-           'check_shapes', 'UntrustedCheckpointError']
+__all__ = ['load_checkpoint_file', 'load_checkpoint', 'atomic_save', 'point_latest',
+           'check_shapes', 'key_report', 'load_converted', 'strip_prefix',
+           'UntrustedCheckpointError']
 
 
 def check_shapes(model, state_dict):
@@ -36,6 +39,59 @@ def check_shapes(model, state_dict):
             f'decoder width (e.g. a B1 checkpoint, decoder embed dim 256, into a B5 '
             f'config, 768); pick the matching configs/_base_/models/segformer_mit-b*.py.'
             f'\n{lines}')
+
+
+def strip_prefix(state_dict, prefix):
+    """The entries of ``state_dict`` under ``prefix``, with the prefix removed."""
+    n = len(prefix)
+    return {k[n:]: v for k, v in state_dict.items() if k.startswith(prefix)}
+
+
+def key_report(missing, unexpected):
+    """A PrettyTable of missing and unexpected keys (grouped by module prefix)."""
+    table = PrettyTable(['status', 'keys'])
+    table.align = 'l'
+    for status, keys in (('missing in checkpoint', missing),
+                         ('unexpected in checkpoint', unexpected)):
+        groups = {}
+        for k in keys:
+            groups.setdefault('.'.join(k.split('.')[:2]), []).append(k)
+        for prefix, ks in sorted(groups.items()):
+            table.add_row([status, f'{prefix}.* ({len(ks)})' if len(ks) > 1 else ks[0]])
+    return table
+
+
+def load_converted(model, state_dict, prefix='', strict=False, logger=None):
+    """Loads a converted state dict, checking shapes first.
+
+    Args:
+        model (nn.Module): the target module.
+        state_dict (dict): keys relative to ``model`` once ``prefix`` is removed.
+        prefix (str): prefix of the keys meant for ``model`` (others are ignored).
+            Default: ''.
+        strict (bool): raise on missing or unexpected keys. Default: False.
+        logger: mmcv logger (or None: print). Default: None.
+
+    Returns:
+        tuple[list, list]: missing and unexpected keys.
+    """
+    sd = strip_prefix(state_dict, prefix) if prefix else dict(state_dict)
+    own = model.state_dict()
+    check_shapes(model, sd)
+    missing = sorted(k for k in own
+                     if k not in sd and not k.endswith('num_batches_tracked'))
+    unexpected = sorted(k for k in sd if k not in own)
+    if missing or unexpected:
+        table = key_report(missing, unexpected)
+        report = f'keys not loaded into {type(model).__name__}:\n{table}'
+        if strict:
+            raise KeyError(report)
+        if logger is not None:
+            logger.warning(report)
+        else:
+            print(report)
+    model.load_state_dict(sd, strict=False)
+    return missing, unexpected
 
 
 def load_checkpoint_file(filename, map_location='cpu', trusted=False):
@@ -97,3 +153,27 @@ def atomic_save(obj, filename):
     A crash mid-write leaves the previous file (or none), never half of one.
     """
     atomic_write(lambda f: torch.save(obj, f), filename, binary=True)
+
+
+def point_latest(filename, latest):
+    """Makes ``latest`` (a run's ``latest.pth``) name the checkpoint ``filename``,
+    atomically: a relative symlink made under a temporary name and renamed over
+    it; where the file system has no symbolic links, an atomic copy of the bytes.
+    A reader sees the previous checkpoint or the new one, never part of one.
+    The one writer of ``latest.pth`` for every runner.
+
+    Args:
+        filename (str): the checkpoint just written (in ``latest``'s folder or
+            below it, so the relative link survives moving the work dir).
+        latest (str): the path to point, e.g. ``work_dir/latest.pth``.
+    """
+    folder = osp.dirname(latest) or '.'
+    tmp = osp.join(folder, f'.tmp-latest-{os.getpid()}')  # remove_stale_tmp's pattern
+    if osp.lexists(tmp):
+        os.remove(tmp)
+    try:
+        os.symlink(osp.relpath(filename, folder), tmp)
+    except (OSError, NotImplementedError):
+        atomic_copy(filename, latest)
+        return
+    os.replace(tmp, latest)

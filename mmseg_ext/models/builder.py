@@ -5,6 +5,8 @@ import inspect
 from mmcv.utils import Registry
 from mmseg.models import build_segmentor
 
+from .utils.norm_stats import DEPRECATED_KEYS, translate_deprecated
+
 UDA = Registry('uda')
 
 
@@ -30,6 +32,9 @@ def check_uda_cfg(uda_cfg):
     Args:
         uda_cfg (dict): ``cfg.uda`` (with ``type``).
 
+    The keys ``uda.norm_stats`` replaced (:data:`~.utils.norm_stats.DEPRECATED_KEYS`)
+    are accepted; :func:`build_train_model` translates them.
+
     Raises:
         KeyError: unknown type, or unknown keys (named, with the closest
             accepted key as a hint).
@@ -43,7 +48,8 @@ def check_uda_cfg(uda_cfg):
         raise KeyError(f'uda type {uda_cfg["type"]!r} is not registered; '
                        f'registered methods: {sorted(UDA.module_dict)}')
     accepted = accepted_keys(cls)
-    unknown = sorted(k for k in uda_cfg if k != 'type' and k not in accepted)
+    unknown = sorted(k for k in uda_cfg
+                     if k != 'type' and k not in accepted and k not in DEPRECATED_KEYS)
     if unknown:
         hints = []
         for key in unknown:
@@ -60,7 +66,7 @@ def build_train_model(cfg, train_cfg=None, test_cfg=None):
     segmentor of ``cfg.model`` (source training).
     """
     if cfg.get('uda') is not None:
-        uda_cfg = dict(cfg.uda)
+        uda_cfg = translate_deprecated(dict(cfg.uda))
         check_uda_cfg({k: v for k, v in uda_cfg.items() if k != 'model'})
         uda_cfg['model'] = cfg.model
         return UDA.build(uda_cfg)

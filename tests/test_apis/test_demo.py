@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from mmseg_ext.apis.demo import check_goals, data_is_cached
+from online_src.apis.demo import check_goals, data_is_cached
 
 
 def _summary(rain, per200, final, fps, adapt_fps, inference_fps):
@@ -57,8 +57,8 @@ def test_source_cache_follows_the_resolved_config(tmp_path):
     import torch
     from mmcv.utils import Config
 
-    from mmseg_ext.apis.demo import source_is_cached
-    from mmseg_ext.apis.online import config_hash
+    from online_src.apis.demo import source_is_cached
+    from mmseg_ext.apis.config import config_hash
     from mmseg_ext.core.checkpoint import atomic_save
     base = tmp_path / 'base.py'
     base.write_text("runner = dict(type='IterBasedRunner', max_iters=3000)\n")

@@ -49,9 +49,9 @@ def test_experiment_ids_expand_to_documented_crosses():
     adabn, dacs_adabn = (resolve_config(experiments.experiment_cfg(method=m), REPO)
                          for m in ('adabn', 'dacs_adabn'))
     assert adabn['runner']['adapt'] is True and adabn['uda']['type'] == 'SourceOnly'
-    assert adabn['uda']['target_norm_stats'] is True
-    assert (dacs_adabn['uda']['type'], dacs_adabn['uda']['target_norm_stats'],
-            dacs_adabn['uda']['source_norm_stats']) == ('DACS', True, False)
+    assert adabn['uda']['norm_stats']['target_pass'] is True
+    assert (dacs_adabn['uda']['type'], dacs_adabn['uda']['norm_stats']['target_pass'],
+            dacs_adabn['uda']['norm_stats']['source_pass']) == ('DACS', True, False)
     demo = experiments_custom.generate_experiment_cfgs(100)
     assert [c['_base_'] for c in demo][0] == [
         'configs/online/proccity_storm_mit-b0_source-only.py']

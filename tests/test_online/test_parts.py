@@ -11,7 +11,7 @@ from mmcv import Config
 from online_src import (AdaptiveSchedule, DomainDetector, MADPolicy, ReplayBuffer,
                         SampledMADPolicy, SourceStream, StreamTimer, build_training_policy,
                         seeded)
-from mmseg_ext.apis.online import train_online
+from online_src.apis.online import train_online
 
 
 def test_detector_fires_once_on_a_step_change():

@@ -5,7 +5,7 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mmseg_ext.apis.online import train_online
+from online_src.apis.online import train_online
 
 TINY_MIT = dict(
     type='CustomEncoderDecoder',

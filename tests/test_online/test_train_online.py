@@ -8,8 +8,8 @@ import pytest
 import torch
 from mmcv.runner import HOOKS, Hook
 
-from mmseg_ext.apis.online import (build_online_model, check_online_cfg, config_hash,
-                                    train_online)
+from mmseg_ext.apis.config import config_hash
+from online_src.apis.online import build_online_model, check_online_cfg, train_online
 
 
 class CrashAt(Hook):

@@ -117,8 +117,8 @@ def test_two_cotta_steps_match_the_reference():
 def test_the_project_variant_is_not_the_reference():
     """The test above can tell the student's mode apart: in train mode
     (drop-path, dropout, batch statistics) the first update differs."""
-    method, ref, optimizer = setup(dict(student_train_mode=True,
-                                        teacher_copy_norm_stats=True))
+    method, ref, optimizer = setup(dict(norm_stats=dict(student='batch',
+                                                        teacher='student_running')))
     img, metas = frames(seed=0)
     reference_step(ref, img, metas, 0.69, seed=100)
     torch.manual_seed(100)

@@ -164,7 +164,7 @@ def test_pseudo_labels_and_weights_match_daformer():
     model.pseudo_threshold = probs.median().item()
     ref_label, ref_weight = teacher_pseudo_label(teacher, data, model.pseudo_threshold)
     assert 0.45 < ref_weight.mean() < 0.55
-    model.teacher_norm = 'student_running'
+    model.norm_stats['teacher'] = 'student_running'
     label, weight = model.pseudo_label(data)
     assert not torch.equal(label, ref_label)
 
@@ -197,7 +197,7 @@ def test_dacs_steps_give_daformer_gradients():
 
 
 @pytest.mark.parametrize('variant', [dict(jitter_impl='torchvision'),
-                                     dict(teacher_norm='student_running')])
+                                     dict(norm_stats=dict(teacher='student_running'))])
 def test_variants_depart_from_the_reference_step(variant):
     model = build(**variant)
     data = batch(2)

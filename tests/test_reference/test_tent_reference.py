@@ -88,7 +88,7 @@ def test_two_tent_steps_match_the_reference():
 def test_running_statistics_prediction_is_not_the_reference():
     """The test above can tell the statistics apart: the project variant's
     prediction (running statistics) differs from TENT's on the same frame."""
-    method, ref = build_pair(dict(type='TENT', predict_batch_stats=False), drop=0.0)
+    method, ref = build_pair(dict(type='TENT', norm_stats=dict(predict='running')), drop=0.0)
     configure_reference(ref)
     img, metas = frames(n=2, seed=0)
     with torch.no_grad():

@@ -1,4 +1,4 @@
-"""Per-phase profile of the adaptation step (mmseg_ext.apis.profile, tools/profile_step.py)."""
+"""Per-phase profile of the adaptation step (online_src.apis.profile, tools/profile_step.py)."""
 import importlib.util
 import json
 import os.path as osp
@@ -10,7 +10,7 @@ from mmcv import Config
 from mmcv.parallel import DataContainer as DC
 from mmseg.datasets import DATASETS
 
-from mmseg_ext.apis.profile import format_profiles, phase_of_lines, profile_steps
+from online_src.apis.profile import format_profiles, phase_of_lines, profile_steps
 from mmseg_ext.models import build_train_model
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -171,7 +171,7 @@ def test_bad_arguments():
     method, optimizer = _method()
     with pytest.raises(ValueError, match='steps must be >= 1, got 0'):
         profile_steps(method, optimizer, _batches(), steps=0)
-    from mmseg_ext.apis.profile import build_step_inputs
+    from online_src.apis.profile import build_step_inputs
     with pytest.raises(ValueError, match=r"domain 'fog' is not one of the target "
                                          r"datasets \['25mm'\]"):
         build_step_inputs(_tiny_cfg(), domain='fog', device='cpu')

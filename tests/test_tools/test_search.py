@@ -1,4 +1,4 @@
-"""Genetic search (mmseg_ext.apis.search, tools/search.py) on real study stores.
+"""Genetic search (online_src.apis.search, tools/search.py) on real study stores.
 
 The objective is a cheap closed-form function of the trial's config so that the
 tests measure the search machinery (sampling, sharing a study between worker
@@ -15,7 +15,7 @@ import optuna
 import pytest
 from mmcv import Config, DictAction
 
-from mmseg_ext.apis.search import (best_trials, build_storage, check_search_cfg,
+from online_src.apis.search import (best_trials, build_storage, check_search_cfg,
                                    report_search, run_search, trial_config)
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)

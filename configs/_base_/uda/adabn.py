@@ -3,4 +3,4 @@
 # target frame (one gradient-free train-mode forward, the layers' momentum); no loss,
 # no weight changes. Needs the runner to adapt (runner.adapt=True).
 _base_ = ['source_only.py']
-uda = dict(target_norm_stats=True)
+uda = dict(norm_stats=dict(target_pass=True))

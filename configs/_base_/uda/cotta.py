@@ -10,12 +10,17 @@ uda = dict(
     ewc_fisher_batches=8,
     ewc_fisher_file=None,
     log_grad_magnitude=False,
-    # BatchNorm layers of the student in eval mode during steps (source running
-    # statistics, never updated by one-frame online batches).
-    norm_eval=False,
-    # One gradient-free train-mode forward of the student on each target frame so
-    # the BatchNorm running statistics follow the target (AdaBN, run online).
-    target_norm_stats=False,
+    # Where BatchNorm statistics come from (fields: dacs.py and
+    # mmseg_ext/models/utils/norm_stats.py); no source pass.
+    # student: 'running' (reference: the whole student adapts in eval mode,
+    # source BatchNorm statistics, no dropout or drop-path) or 'batch' (variant:
+    # train mode, dropout/drop-path active, BatchNorm normalising with the
+    # frame's statistics and folding them in; needed by target_pass=True).
+    # teacher: 'source' (reference: the EMA averages parameters only) or
+    # 'student_running' (variant: the student's running statistics copied in
+    # every step; with student='batch' online AdaBN in the deployed prediction).
+    norm_stats=dict(student='running', predict='running', source_pass=None,
+                    target_pass=False, teacher='source'),
     # ---- CoTTA ----
     # Teacher EMA momentum (no warm-up).
     alpha=0.999,
@@ -29,15 +34,4 @@ uda = dict(
     # Teacher augmentations: input scales, each also flipped.
     aug_scales=[0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0],
     aug_flip=True,
-    # Project variant. False (reference): the student adapts in eval mode:
-    # source BatchNorm running statistics, no dropout or drop-path. True: train
-    # mode: the model's dropout/drop-path act and BatchNorm normalises with the
-    # frame's statistics and folds them into its running ones (what
-    # target_norm_stats needs).
-    student_train_mode=False,
-    # Project variant. False (reference): the EMA averages parameters only, the
-    # teacher keeps the source BatchNorm statistics. True: it copies the
-    # student's running statistics every step, which (with student_train_mode
-    # or target_norm_stats) adds online AdaBN to the deployed prediction.
-    teacher_copy_norm_stats=False,
 )

@@ -3,4 +3,4 @@
 # stream) and the teacher copies those statistics every step, so the deployed
 # prediction normalises with online AdaBN statistics.
 _base_ = ['cotta.py']
-uda = dict(student_train_mode=True, teacher_copy_norm_stats=True)
+uda = dict(norm_stats=dict(student='batch', teacher='student_running'))

@@ -20,12 +20,37 @@ uda = dict(
     ewc_fisher_file=None,
     # Log the L2 norm of each loss term's gradient as grad_mag.<term>.
     log_grad_magnitude=False,
-    # BatchNorm layers of the student in eval mode during steps (source running
-    # statistics, never updated by one-frame online batches).
-    norm_eval=False,
-    # One gradient-free train-mode forward of the student on each target frame so
-    # the BatchNorm running statistics follow the target (AdaBN, run online).
-    target_norm_stats=False,
+    # Where BatchNorm statistics come from (mmseg_ext/models/utils/norm_stats.py;
+    # a config sets only the fields it changes). Replaces norm_eval,
+    # target_norm_stats, source_norm_stats, teacher_norm, use_batch_stats,
+    # predict_batch_stats, student_train_mode and teacher_copy_norm_stats, still
+    # read as deprecated aliases.
+    norm_stats=dict(
+        # The student during steps: 'batch' (train mode, each batch's
+        # statistics folded into the running ones) or 'running' (eval mode:
+        # source running statistics, never updated by one-frame batches).
+        student='batch',
+        # Predictions (stream, evaluation): 'running' statistics.
+        predict='running',
+        # The supervised source pass folds its batch statistics into the
+        # student's running ones (False: only the mixed and target passes
+        # estimate them).
+        source_pass=True,
+        # One gradient-free train-mode forward of the student on each target
+        # frame so the running statistics follow the target (AdaBN, run online).
+        target_pass=False,
+        # The EMA teacher's statistics. 'batch' (published): DAFormer's and
+        # HAMLET's teacher runs in train mode (dropout and drop-path off), so its
+        # BatchNorm normalises each target frame with that frame's own statistics;
+        # the EMA averages parameters only. 'student_running' (variant): the teacher
+        # runs in eval mode with the student's running statistics copied in at every
+        # EMA update. Why: with one-frame online batches the frame's own statistics
+        # are noisy and follow the frame, while the student's running statistics
+        # average the stream (with target_pass=True: the target frames); on a
+        # small model it changes the pseudo-label weight more than anything else
+        # (issue 14: 0.0037 vs 0.4954 at step 0).
+        teacher='batch',
+    ),
     # ---- DACS ----
     # EMA teacher momentum, warmed up as min(1 - 1/(t+1), alpha).
     alpha=0.999,
@@ -48,17 +73,6 @@ uda = dict(
     # 'pretrained' model (adapters switched off).
     reference_mode='mirror',
     teacher_mode='mirror',
-    # The teacher's BatchNorm statistics. 'batch' (published): DAFormer's and
-    # HAMLET's teacher runs in train mode (dropout and drop-path off), so its
-    # BatchNorm normalises each target frame with that frame's own statistics;
-    # the EMA averages parameters only. 'student_running' (variant): the teacher
-    # runs in eval mode with the student's running statistics copied in at every
-    # EMA update. Why: with one-frame online batches the frame's own statistics
-    # are noisy and follow the frame, while the student's running statistics
-    # average the stream (with target_norm_stats=True: the target frames); on a
-    # small model it changes the pseudo-label weight more than anything else
-    # (issue 14: 0.0037 vs 0.4954 at step 0).
-    teacher_norm='batch',
     # ClassMix pastes min(int((n + n % 2) * r), n) of the n candidate classes
     # (HAMLET's dynamic ClassMix; r = 0.5 is DACS' int((n + n % 2) / 2), half
     # rounded up), chosen by np.random.choice as DAFormer. The step kwarg
@@ -95,7 +109,4 @@ uda = dict(
     oracle=False,
     # Entropy of the student on the target (DACS+TENT); 0 disables it.
     entropy_lambda=0.0,
-    # The supervised source pass updates the student's BatchNorm running
-    # statistics (False: only the mixed and target passes estimate them).
-    source_norm_stats=True,
 )

@@ -8,10 +8,9 @@ uda = dict(
     ewc_fisher_batches=8,
     ewc_fisher_file=None,
     log_grad_magnitude=False,
-    # BatchNorm layers of the student in eval mode during steps (source running
-    # statistics, never updated by one-frame online batches).
-    norm_eval=False,
-    # One gradient-free train-mode forward of the student on each target frame so
-    # the BatchNorm running statistics follow the target (AdaBN, run online).
-    target_norm_stats=False,
+    # Where BatchNorm statistics come from (fields: dacs.py and
+    # mmseg_ext/models/utils/norm_stats.py); no source pass, no teacher.
+    # target_pass=True: online AdaBN (adabn.py).
+    norm_stats=dict(student='batch', predict='running', source_pass=None,
+                    target_pass=False, teacher=None),
 )

@@ -11,21 +11,12 @@ uda = dict(
     ewc_fisher_batches=8,
     ewc_fisher_file=None,
     log_grad_magnitude=False,
-    # BatchNorm layers of the student in eval mode during steps (source running
-    # statistics, never updated by one-frame online batches). Needs
-    # predict_batch_stats=False.
-    norm_eval=False,
-    # One gradient-free train-mode forward of the student on each target frame so
-    # the BatchNorm running statistics follow the target (AdaBN, run online).
-    # Needs predict_batch_stats=False.
-    target_norm_stats=False,
-    # ---- TENT ----
-    # Batch-norm layers normalise with the target batch's statistics during
-    # adaptation steps.
-    use_batch_stats=True,
-    # True (reference): predictions (stream and evaluation) normalise with the
-    # statistics of the batch predicted and no running statistic is tracked.
-    # False (project variant): predict with the running statistics, which each
-    # train-mode step updates (TENT plus online AdaBN).
-    predict_batch_stats=True,
+    # Where BatchNorm statistics come from (fields: dacs.py and
+    # mmseg_ext/models/utils/norm_stats.py); no source pass, no teacher.
+    # predict: 'batch' (TENT's reference: predictions normalise with the
+    # predicted batch's own statistics, nothing tracked; needs student='batch'
+    # and target_pass=False) or 'running' (variant: the running statistics,
+    # updated by every train-mode step: TENT plus online AdaBN, tent_adabn.py).
+    norm_stats=dict(student='batch', predict='batch', source_pass=None,
+                    target_pass=False, teacher=None),
 )

@@ -2,4 +2,4 @@
 # BatchNorm running statistics, which every train-mode step updates on the
 # stream (TENT plus online AdaBN), instead of each batch's own statistics.
 _base_ = ['tent.py']
-uda = dict(predict_batch_stats=False)
+uda = dict(norm_stats=dict(predict='running'))

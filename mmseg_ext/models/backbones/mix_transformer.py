@@ -13,12 +13,18 @@ Extension hooks (for subclasses such as ``MixTransformerAdapter``):
   block; override it (or pass ``block_cls``) to return a block with adapters.
 * Linears (``attn.q``/``kv``/``proj``, ``mlp.fc1``/``fc2``) are ``nn.Linear``
   modules and can be replaced by other linear-like modules (ViDA).
-* ``forward_blocks(stage_idx, tokens, hw_shape)`` runs the blocks of one stage on
-  a token map ``(B, N, C)``.
-* ``forward_stage(stage_idx, x)`` runs one whole stage (patch embedding, blocks,
-  stage norm) on an ``NCHW`` map and returns ``(tokens, out)``: the normalised
-  token map ``(B, N, C)`` and the same features as ``NCHW`` (the input of the
-  next stage).
+* ``forward_blocks(stage_idx, tokens, hw_shape, prompts=None)`` runs the blocks
+  of one stage on a token map ``(B, N, C)`` (adding per-block prompts if given).
+* ``forward_stage(stage_idx, x, context=None)`` runs one whole stage (patch
+  embedding, ``enter_stage``, blocks, stage norm) on an ``NCHW`` map and returns
+  ``(tokens, out)``: the normalised token map ``(B, N, C)`` and the same
+  features as ``NCHW`` (the input of the next stage).
+* Override points, so that a subclass changes only what differs:
+  ``image_context(img)`` (what the stages need from the image),
+  ``enter_stage(stage_idx, tokens, hw_shape, context)`` (tokens after the patch
+  embedding, and the stage's prompts), ``extra_outputs(context)`` (outputs after
+  the stages'), and the block's ``add_parallel(out, x)`` (branches parallel to
+  the Mix-FFN).
 * ``forward(x, num_modules=None, train_from_module=1)`` runs stages
   ``1..num_modules`` only, those before ``train_from_module`` without autograd.
 * ``frozen_modules`` (config) and ``freeze_or_not_modules(modules, requires_grad)``
@@ -186,7 +192,13 @@ class MiTBlock(nn.Module):
 
     def _inner_forward(self, x, hw_shape):
         x = x + self.drop_path(self.attn(self.norm1(x), hw_shape))
-        return x + self.drop_path(self.mlp(self.norm2(x), hw_shape))
+        return self.add_parallel(x + self.drop_path(self.mlp(self.norm2(x), hw_shape)), x)
+
+    def add_parallel(self, out, x):
+        """Hook: adds branches parallel to the Mix-FFN to the block's output
+        ``out``, fed with the tokens ``x`` the Mix-FFN saw (after attention).
+        None here (AdaptFormer's adapter in a subclass)."""
+        return out
 
     def forward(self, x, hw_shape):
         if self.with_cp and x.requires_grad:
@@ -388,21 +400,47 @@ class MixTransformer(BaseModule):
                 part.eval()
         return self
 
-    def forward_blocks(self, stage_idx, tokens, hw_shape):
-        """Runs the blocks of stage ``stage_idx`` on tokens ``(B, N, C)``."""
-        for block in self.blocks[stage_idx]:
+    def forward_blocks(self, stage_idx, tokens, hw_shape, prompts=None):
+        """Runs the blocks of stage ``stage_idx`` on tokens ``(B, N, C)``, adding
+        ``prompts[j]`` (when given and not None) before block ``j``."""
+        for j, block in enumerate(self.blocks[stage_idx]):
+            if prompts is not None and prompts[j] is not None:
+                tokens = tokens + prompts[j]
             tokens = block(tokens, hw_shape)
         return tokens
 
-    def forward_stage(self, stage_idx, x):
-        """Runs stage ``stage_idx`` (0-based) on an ``NCHW`` map.
+    def image_context(self, img):
+        """Hook: what the stages need from the image, a dict whose ``img`` is the
+        first stage's input. Here just the image (spatial prior and prompt maps
+        in a subclass)."""
+        return dict(img=img)
+
+    def enter_stage(self, stage_idx, tokens, hw_shape, context):
+        """Hook: the tokens of stage ``stage_idx`` after its patch embedding and
+        the per-block prompts for :meth:`forward_blocks`. Unchanged and None here
+        (injectors and visual prompts in a subclass)."""
+        return tokens, None
+
+    def extra_outputs(self, context):
+        """Hook: outputs appended after the stages' (none here)."""
+        return []
+
+    def forward_stage(self, stage_idx, x, context=None):
+        """Runs stage ``stage_idx`` (0-based) on an ``NCHW`` map: patch embedding,
+        :meth:`enter_stage`, blocks, norm.
+
+        Args:
+            stage_idx (int): 0-based stage.
+            x (Tensor): the stage's input map (the image for stage 0).
+            context (dict, optional): from :meth:`image_context`. Default: None.
 
         Returns:
             tuple[Tensor, Tensor]: the normalised tokens ``(B, N, C)`` and the same
             features as ``(B, C, H, W)`` (the next stage's input).
         """
         tokens, hw_shape = self.patch_embeds[stage_idx](x)
-        tokens = self.forward_blocks(stage_idx, tokens, hw_shape)
+        tokens, prompts = self.enter_stage(stage_idx, tokens, hw_shape, context)
+        tokens = self.forward_blocks(stage_idx, tokens, hw_shape, prompts)
         tokens = self.norms[stage_idx](tokens)
         out = tokens.transpose(1, 2).reshape(tokens.shape[0], -1, *hw_shape)
         return tokens, out.contiguous()
@@ -419,18 +457,21 @@ class MixTransformer(BaseModule):
                 gradient and cost no backward pass). Default: 1.
 
         Returns:
-            list[Tensor]: the outputs of the stages in ``out_indices`` that ran.
+            list[Tensor]: the outputs of the stages in ``out_indices`` that ran,
+            then :meth:`extra_outputs`.
         """
         if num_modules is None:
             num_modules = self.num_stages
         if not 1 <= num_modules <= self.num_stages:
-            raise ValueError(f'MixTransformer: num_modules must be in '
+            raise ValueError(f'{type(self).__name__}: num_modules must be in '
                              f'1..{self.num_stages}, got {num_modules}')
+        context = self.image_context(x)
+        x = context['img']
         outs = []
         grad = torch.is_grad_enabled()
         for i in range(num_modules):
             with torch.set_grad_enabled(grad and i + 1 >= train_from_module):
-                _, x = self.forward_stage(i, x)
+                _, x = self.forward_stage(i, x, context)
             if i in self.out_indices:
                 outs.append(x)
-        return outs
+        return outs + self.extra_outputs(context)

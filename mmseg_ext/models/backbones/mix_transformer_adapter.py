@@ -50,12 +50,8 @@ class MiTAdapterBlock(MiTBlock):
         super().__init__(**kwargs)
         self.adapter = Adapter(kwargs['dim'], **adapter_cfg)
 
-    def _inner_forward(self, x, hw_shape):
-        x = x + self.drop_path(self.attn(self.norm1(x), hw_shape))
-        out = x + self.drop_path(self.mlp(self.norm2(x), hw_shape))
-        if self.adapter.enabled:
-            out = out + self.adapter(x)
-        return out
+    def add_parallel(self, out, x):
+        return out + self.adapter(x) if self.adapter.enabled else out
 
 
 @BACKBONES.register_module()
@@ -224,7 +220,7 @@ class MixTransformerAdapter(MixTransformer):
                 if isinstance(m, PEFTModule):
                     m.reset_parameters()
 
-    def _context(self, img):
+    def image_context(self, img):
         """What the stages need from the image: spatial prior and prompt maps."""
         context = dict(img=img, spatial_prior=None, prompt=None)
         if self.prompt is not None and self.prompt.enabled:
@@ -233,76 +229,34 @@ class MixTransformerAdapter(MixTransformer):
             context['spatial_prior'] = self.spatial_prior(img)
         return context
 
-    def forward_blocks(self, stage_idx, tokens, hw_shape, prompts=None):
-        """Runs the blocks of a stage, adding ``prompts[j]`` before block ``j``."""
-        for j, block in enumerate(self.blocks[stage_idx]):
-            if prompts is not None and prompts[j] is not None:
-                tokens = tokens + prompts[j]
-            tokens = block(tokens, hw_shape)
-        return tokens
+    def enter_stage(self, stage_idx, tokens, hw_shape, context):
+        """Injects the spatial prior into the stage's tokens (``injector_stages``)
+        and makes the stage's visual prompts.
 
-    def forward_stage(self, stage_idx, x, context=None):
-        """Runs stage ``stage_idx``: patch embedding, injection, prompts, blocks, norm.
-
-        Args:
-            stage_idx (int): 0-based stage.
-            x (Tensor): the stage's input map (the image for stage 0).
-            context (dict, optional): from :meth:`_context`; required when the
-                model has a spatial prior or prompts. Default: None.
-
-        Returns:
-            tuple[Tensor, Tensor]: tokens ``(B, N, C)`` and map ``(B, C, H, W)``.
+        Raises:
+            ValueError: no ``context`` (from :meth:`image_context`) for a backbone
+                with a spatial prior or prompts.
         """
         if context is None and (self.spatial_prior is not None or self.prompt is not None):
             raise ValueError('MixTransformerAdapter.forward_stage: this backbone has a '
                              'spatial prior or prompts; pass the context built from '
                              'the image (use forward())')
-        tokens, hw_shape = self.patch_embeds[stage_idx](x)
-        if context is not None and context['spatial_prior'] is not None \
-                and str(stage_idx) in self.injectors \
+        if context is None:
+            return tokens, None
+        if context['spatial_prior'] is not None and str(stage_idx) in self.injectors \
                 and self.injectors[str(stage_idx)].enabled:
             feats = [context['spatial_prior'][lv] for lv in self.injector_levels]
             tokens = self.injectors[str(stage_idx)](tokens, hw_shape, feats)
         prompts = None
-        if context is not None and context['prompt'] is not None:
+        if context['prompt'] is not None:
             prompts = self.prompt.stage_prompts(stage_idx, tokens, hw_shape,
                                                 context['prompt'])
-        tokens = self.forward_blocks(stage_idx, tokens, hw_shape, prompts)
-        tokens = self.norms[stage_idx](tokens)
-        out = tokens.transpose(1, 2).reshape(tokens.shape[0], -1, *hw_shape)
-        return tokens, out.contiguous()
+        return tokens, prompts
 
-    def forward(self, x, num_modules=None, train_from_module=1):
-        """Runs stages ``1..num_modules`` (all when None).
-
-        Args:
-            x (Tensor): images ``(B, C, H, W)``.
-            num_modules (int, optional): last module (1-based stage) to run.
-                Default: None.
-            train_from_module (int): first stage that records autograd (HAMLET's
-                modular training, as in :class:`MixTransformer`); the spatial
-                prior and prompts feed the stages that do. Default: 1.
-
-        Returns:
-            list[Tensor]: the outputs of the stages in ``out_indices`` that ran,
-            then, with ``out_stem``, the spatial prior's stride-4 map (None when
-            the spatial prior is switched off).
-        """
-        if num_modules is None:
-            num_modules = self.num_stages
-        if not 1 <= num_modules <= self.num_stages:
-            raise ValueError(f'MixTransformerAdapter: num_modules must be in '
-                             f'1..{self.num_stages}, got {num_modules}')
-        context = self._context(x)
-        x = context['img']
-        outs = []
-        grad = torch.is_grad_enabled()
-        for i in range(num_modules):
-            with torch.set_grad_enabled(grad and i + 1 >= train_from_module):
-                _, x = self.forward_stage(i, x, context)
-            if i in self.out_indices:
-                outs.append(x)
-        if self.out_stem:
-            prior = context['spatial_prior']
-            outs.append(None if prior is None else prior[0])
-        return outs
+    def extra_outputs(self, context):
+        """With ``out_stem``, the spatial prior's stride-4 map (None when the
+        spatial prior is switched off), after the stages' outputs."""
+        if not self.out_stem:
+            return []
+        prior = context['spatial_prior']
+        return [None if prior is None else prior[0]]

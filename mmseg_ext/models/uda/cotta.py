@@ -55,17 +55,21 @@ class CoTTA(UDADecorator):
             Default: (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0).
         aug_flip (bool): add the horizontally flipped input at each scale.
             Default: True.
-        student_train_mode (bool): adapt the student in train mode (dropout and
+        **kwargs: :class:`UDADecorator` arguments. Its ``norm_stats``
+            (:mod:`~mmseg_ext.models.utils.norm_stats`): ``student='running'`` (reference: the whole
+            student adapts in eval mode) or 'batch' (train mode: dropout and
             drop-path of the model config active, BatchNorm normalising with the
-            frame's statistics and updating its running ones) instead of the
-            reference's eval mode. Default: False.
-        teacher_copy_norm_stats (bool): copy the student's BatchNorm running
-            statistics into the teacher at every EMA step (with
-            ``student_train_mode`` or ``target_norm_stats`` this adds online
-            AdaBN to the deployed prediction) instead of keeping the source
-            ones. Default: False.
-        **kwargs: :class:`UDADecorator` arguments.
+            frame's statistics and updating its running ones);
+            ``teacher='source'`` (reference: the EMA averages parameters only)
+            or 'student_running' (the student's running statistics copied in at
+            every EMA step; with ``student='batch'`` this adds online AdaBN to
+            the deployed prediction). ``target_pass=True`` needs
+            ``student='batch'``.
     """
+
+    NORM_STATS = dict(UDADecorator.NORM_STATS, student='running', teacher='source')
+    NORM_STATS_CHOICES = dict(UDADecorator.NORM_STATS_CHOICES,
+                              teacher=('source', 'student_running'))
 
     def __init__(self,
                  model,
@@ -74,8 +78,6 @@ class CoTTA(UDADecorator):
                  anchor_threshold=0.69,
                  aug_scales=(0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0),
                  aug_flip=True,
-                 student_train_mode=False,
-                 teacher_copy_norm_stats=False,
                  **kwargs):
         super().__init__(model, **kwargs)
         if not 0.0 <= alpha <= 1.0:
@@ -89,17 +91,11 @@ class CoTTA(UDADecorator):
         if not aug_scales or any(s <= 0 for s in aug_scales):
             raise ValueError(f'CoTTA: aug_scales must be a non-empty list of '
                              f'positive scales, got {aug_scales!r}')
-        if self.target_norm_stats and not student_train_mode:
-            raise ValueError('CoTTA: target_norm_stats=True updates BatchNorm '
-                             'running statistics in train mode; it needs '
-                             'student_train_mode=True')
         self.alpha = alpha
         self.restore_probability = restore_probability
         self.anchor_threshold = anchor_threshold
         self.aug_scales = tuple(float(s) for s in aug_scales)
         self.aug_flip = aug_flip
-        self.student_train_mode = student_train_mode
-        self.teacher_copy_norm_stats = teacher_copy_norm_stats
         self.ema_model = make_reference_model(self.model, 'mirror')
         self.anchor_model = make_reference_model(self.model, 'mirror')
         # (frame, its version, teacher/anchor state step, probs): the runner's
@@ -112,9 +108,9 @@ class CoTTA(UDADecorator):
         return [self.ema_model, self.anchor_model]
 
     def train(self, mode=True):
-        """The student stays in eval mode unless ``student_train_mode``."""
+        """The student stays in eval mode unless ``norm_stats.student='batch'``."""
         super().train(mode)
-        if mode and not self.student_train_mode:
+        if mode and self.norm_stats['student'] == 'running':
             self.get_model().eval()
         return self
 
@@ -204,7 +200,7 @@ class CoTTA(UDADecorator):
     def after_step(self):
         """Teacher EMA step, then stochastic restore of the student."""
         self.update_teacher(self.ema_model, self.alpha,
-                            buffers=self.teacher_copy_norm_stats)
+                            buffers=self.norm_stats['teacher'] == 'student_running')
         if self.restore_probability > 0:
             self.restore()
 

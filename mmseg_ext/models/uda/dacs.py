@@ -79,7 +79,7 @@ class DACS(UDADecorator):
     ``mmseg/models/utils/dacs_transforms.py`` (HAMLET's are the same): its random
     draws in its order, kornia 0.5.8's colour jitter, its blur kernel, its ClassMix
     class choice and count, a teacher whose BatchNorm uses the target batch's
-    statistics. ``teacher_norm``, ``jitter_impl`` and ``mix_class_candidates``
+    statistics. ``norm_stats.teacher``, ``jitter_impl`` and ``mix_class_candidates``
     select the project's variants (``configs/_base_/uda/dacs.py`` says why).
 
     Args:
@@ -105,8 +105,6 @@ class DACS(UDADecorator):
             adapters) or ``'pretrained'`` (adapters off). Default: 'mirror'.
         teacher_mode (str): same choice for the EMA teacher; a 'pretrained'
             teacher stays the source model (no EMA update). Default: 'mirror'.
-        teacher_norm (str): the teacher's BatchNorm statistics, one of
-            :data:`TEACHER_NORMS`. Default: 'batch'.
         mix_class_ratio (float): fraction r of the candidate classes ClassMix
             pastes (``min(int((n + n % 2) r), n)``); the step kwarg ``mix_ratio``
             overrides it. Default: 0.5.
@@ -129,16 +127,20 @@ class DACS(UDADecorator):
             instead of pseudo-labels (upper bound). Default: False.
         entropy_lambda (float): weight of the target entropy term (DACS+TENT).
             Default: 0.0.
-        source_norm_stats (bool): the supervised source pass folds its batch
-            statistics into the student's BatchNorm running statistics. False
-            leaves them to the mixed and target passes, so that the statistics
-            evaluation and inference use describe the stream, not the replayed
-            source (with ``target_norm_stats=True``: online AdaBN inside DACS).
-            Default: True.
-        **kwargs: :class:`UDADecorator` arguments.
+        **kwargs: :class:`UDADecorator` arguments. Its ``norm_stats``
+            (:mod:`~mmseg_ext.models.utils.norm_stats`): ``teacher``, one of :data:`TEACHER_NORMS`
+            (default 'batch'), and ``source_pass``: the supervised source pass
+            folds its batch statistics into the student's running statistics
+            (default True); False leaves them to the mixed and target passes,
+            so that the statistics evaluation and inference use describe the
+            stream, not the replayed source (with ``target_pass=True``: online
+            AdaBN inside DACS).
     """
 
     needs_source = True
+    NORM_STATS = dict(UDADecorator.NORM_STATS, source_pass=True, teacher='batch')
+    NORM_STATS_CHOICES = dict(UDADecorator.NORM_STATS_CHOICES, source_pass=(True, False),
+                              teacher=TEACHER_NORMS)
 
     def __init__(self,
                  model,
@@ -153,7 +155,6 @@ class DACS(UDADecorator):
                  target_feature_dist_lambda=0.0,
                  reference_mode='mirror',
                  teacher_mode='mirror',
-                 teacher_norm='batch',
                  mix_class_ratio=0.5,
                  mix_class_candidates='batch',
                  blur=True,
@@ -165,7 +166,6 @@ class DACS(UDADecorator):
                  mix_loss_weight=1.0,
                  oracle=False,
                  entropy_lambda=0.0,
-                 source_norm_stats=True,
                  **kwargs):
         super().__init__(model, **kwargs)
         name = type(self).__name__
@@ -196,7 +196,6 @@ class DACS(UDADecorator):
         for key, value, allowed in (
                 ('reference_mode', reference_mode, REFERENCE_MODES),
                 ('teacher_mode', teacher_mode, REFERENCE_MODES),
-                ('teacher_norm', teacher_norm, TEACHER_NORMS),
                 ('mix_class_candidates', mix_class_candidates, MIX_CLASS_CANDIDATES),
                 ('jitter_impl', jitter_impl, JITTER_IMPLS)):
             if value not in allowed:
@@ -227,11 +226,9 @@ class DACS(UDADecorator):
         self.mix_loss_weight = mix_loss_weight
         self.oracle = oracle
         self.entropy_lambda = entropy_lambda
-        self.source_norm_stats = source_norm_stats
 
         # A 'pretrained' teacher is the fixed source model: it is never EMA-updated.
         self.teacher_mode = teacher_mode
-        self.teacher_norm = teacher_norm
         self.ema_model = None if oracle else make_reference_model(self.model,
                                                                    teacher_mode)
         if self.fdist_lambda > 0 or self.tgt_fdist_lambda > 0:
@@ -277,7 +274,7 @@ class DACS(UDADecorator):
         # Update the EMA teacher (initialised as a copy at step 0).
         if self.ema_model is not None and step > 0 and self.teacher_mode == 'mirror':
             self.update_teacher(self.ema_model, ema_alpha(step, self.alpha),
-                                buffers=self.teacher_norm == 'student_running')
+                                buffers=self.norm_stats['teacher'] == 'student_running')
 
         # Draw the step's jitter and blur decisions (DAFormer: at the step's start).
         augment = draw_augmentation(self.color_jitter_p, self.blur)
@@ -286,7 +283,7 @@ class DACS(UDADecorator):
         with_fdist = self.fdist_lambda > 0
         src_feat = None
         if self.clean_loss_weight > 0 or with_fdist:
-            with nullcontext() if self.source_norm_stats else frozen_norm_stats(model):
+            with nullcontext() if self.norm_stats['source_pass'] else frozen_norm_stats(model):
                 losses = self.seg_losses(model, img, img_metas, gt,
                                          return_feat=with_fdist,
                                          train_from_module=train_from_module)
@@ -367,8 +364,8 @@ class DACS(UDADecorator):
     @torch.no_grad()
     def teacher_logits(self, img, img_metas):
         """The EMA teacher's logits at image size, its BatchNorm layers normalising
-        as ``teacher_norm`` says (``'batch'``: with the batch's own statistics)."""
-        with batch_norm_stats(self.ema_model) if self.teacher_norm == 'batch' \
+        as ``norm_stats.teacher`` says (``'batch'``: with the batch's own statistics)."""
+        with batch_norm_stats(self.ema_model) if self.norm_stats['teacher'] == 'batch' \
                 else nullcontext():
             return self.ema_model.encode_decode(img, img_metas)
 

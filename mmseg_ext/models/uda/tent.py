@@ -54,26 +54,29 @@ class TENT(UDADecorator):
     prediction runs in eval mode (no dropout or drop-path; the reference's
     networks have none).
 
+    ``norm_stats`` (:mod:`~mmseg_ext.models.utils.norm_stats`):
+    ``student='batch'`` (TENT: batch-norm layers normalise with the target
+    batch's statistics during steps; 'running' keeps the running ones),
+    ``predict='batch'`` (TENT: predictions normalise
+    with the predicted batch's statistics and no running statistic is tracked;
+    'running' predicts with the running statistics, which the train-mode
+    adaptation forward then updates: online AdaBN added to TENT).
+    ``predict='batch'`` needs ``student='batch'`` and ``target_pass=False``.
+
     Args:
-        use_batch_stats (bool): batch-norm layers normalise with the statistics
-            of the target batch (TENT) during adaptation steps, not their
-            running estimates. Default: True.
-        predict_batch_stats (bool): predict with the statistics of the
-            predicted batch (TENT). False predicts with the running statistics,
-            which the train-mode adaptation forward then updates (online AdaBN
-            added to TENT). Needs ``use_batch_stats``. Default: True.
         **kwargs: :class:`UDADecorator` arguments.
     """
 
-    def __init__(self, model, use_batch_stats=True, predict_batch_stats=True, **kwargs):
+    NORM_STATS = dict(UDADecorator.NORM_STATS, predict='batch')
+    NORM_STATS_CHOICES = dict(UDADecorator.NORM_STATS_CHOICES, predict=('batch', 'running'))
+
+    def __init__(self, model, **kwargs):
         super().__init__(model, **kwargs)
-        if predict_batch_stats and not (use_batch_stats and not self.norm_eval
-                                        and not self.target_norm_stats):
-            raise ValueError('TENT: predict_batch_stats=True tracks no running '
-                             'statistics; it needs use_batch_stats=True, '
-                             'norm_eval=False and target_norm_stats=False')
-        self.use_batch_stats = use_batch_stats
-        self.predict_batch_stats = predict_batch_stats
+        if self.norm_stats['predict'] == 'batch' and (
+                self.norm_stats['student'] != 'batch' or self.norm_stats['target_pass']):
+            raise ValueError("TENT: norm_stats.predict='batch' tracks no running "
+                             "statistics; it needs student='batch' and "
+                             "target_pass=False")
         norm_params = set()
         for module in self.model.modules():
             if isinstance(module, NORM_LAYERS):
@@ -88,21 +91,15 @@ class TENT(UDADecorator):
                              '(check freeze_backbone/trainable_keys)')
         self.init_ewc()
 
-    def train(self, mode=True):
-        super().train(mode)
-        if mode and not self.use_batch_stats:
-            for module in batch_norms(self.model):
-                module.eval()
-        return self
-
-    def norm_stats(self):
+    def student_stats(self):
         """The context every student forward runs in: :func:`batch_stats_only`
-        with ``predict_batch_stats``, else nothing."""
-        return batch_stats_only(self.model) if self.predict_batch_stats else nullcontext()
+        with ``norm_stats.predict='batch'``, else nothing."""
+        return batch_stats_only(self.model) if self.norm_stats['predict'] == 'batch' \
+            else nullcontext()
 
     def adapt(self, data_batch, log_vars, **step_kwargs):
         """One entropy-minimisation step on ``target_img``."""
-        with self.norm_stats():
+        with self.student_stats():
             logits = self.get_model().encode_decode(data_batch['target_img'],
                                                     data_batch['target_img_metas'])
         self.backward(softmax_entropy(logits).mean(), 'entropy', log_vars)
@@ -110,17 +107,17 @@ class TENT(UDADecorator):
 
     # ------------------------------------------- predictions: TENT's statistics
     def deployed_probs(self, img, img_metas):
-        with self.norm_stats():
+        with self.student_stats():
             return super().deployed_probs(img, img_metas)
 
     def inference(self, img, img_meta, rescale):
-        with self.norm_stats():
+        with self.student_stats():
             return super().inference(img, img_meta, rescale)
 
     def simple_test(self, img, img_meta, rescale=True):
-        with self.norm_stats():
+        with self.student_stats():
             return super().simple_test(img, img_meta, rescale)
 
     def aug_test(self, imgs, img_metas, rescale=True):
-        with self.norm_stats():
+        with self.student_stats():
             return super().aug_test(imgs, img_metas, rescale)

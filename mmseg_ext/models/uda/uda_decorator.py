@@ -21,6 +21,7 @@ from mmseg.models.segmentors import BaseSegmentor
 from ...core.batch import unwrap_batch
 from ..segmentors.custom_encoder_decoder import weighted_head_losses
 from ..utils.freeze import freeze
+from ..utils.norm_stats import resolve_norm_stats
 from .ema import ema_tensors, ema_update
 from .ewc import EWCPenalty
 
@@ -116,23 +117,27 @@ class UDADecorator(BaseSegmentor):
         log_grad_magnitude (bool): log the L2 norm of each loss term's gradient on
             the student's trainable parameters as ``grad_mag.<term>``.
             Default: False.
-        norm_eval (bool): keep the student's BatchNorm layers in eval mode during
-            adaptation steps: normalise with the source running statistics and
-            leave them unchanged (online batches of one frame make batch
-            statistics noisy and drag the running ones). Default: False.
-        target_norm_stats (bool): end each step's losses with one gradient-free
-            forward pass of the student on the target frame in train mode, so
-            that the BatchNorm running statistics (the ones evaluation and
-            inference use) are also estimated on pure target frames, not only on
-            the source and mixed images the losses see. This is AdaBN's
+        norm_stats (dict | None): where BatchNorm statistics come from (fields
+            ``student``, ``predict``, ``source_pass``, ``target_pass``,
+            ``teacher``; see :mod:`~mmseg_ext.models.utils.norm_stats`); the
+            fields given update the method's :attr:`NORM_STATS`, each checked against
+            :attr:`NORM_STATS_CHOICES`. ``target_pass=True`` is AdaBN's
             target-statistics re-estimation (Li et al., Pattern Recognition
-            2018; Schneider et al., NeurIPS 2020) run online, with the layers'
-            momentum. Needs ``norm_eval=False``. Default: False.
+            2018; Schneider et al., NeurIPS 2020) run online: each step ends
+            with one gradient-free train-mode forward of the student on the
+            target frame. Default: None (the method's defaults).
         init_cfg (dict | None): mmcv init config. Default: None.
     """
 
     #: True for methods that need the source keys in every data batch.
     needs_source = False
+    #: The method's ``norm_stats`` defaults (its published behaviour) and the
+    #: values each field may take (:mod:`~mmseg_ext.models.utils.norm_stats`).
+    NORM_STATS = dict(student='batch', predict='running', source_pass=None,
+                      target_pass=False, teacher=None)
+    NORM_STATS_CHOICES = dict(student=('batch', 'running'), predict=('running',),
+                              source_pass=(None,), target_pass=(False, True),
+                              teacher=(None,))
 
     def __init__(self,
                  model,
@@ -142,8 +147,7 @@ class UDADecorator(BaseSegmentor):
                  ewc_fisher_batches=8,
                  ewc_fisher_file=None,
                  log_grad_magnitude=False,
-                 norm_eval=False,
-                 target_norm_stats=False,
+                 norm_stats=None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if not isinstance(model, dict) or 'type' not in model:
@@ -152,10 +156,8 @@ class UDADecorator(BaseSegmentor):
         if ewc_lambda < 0:
             raise ValueError(f'{type(self).__name__}: ewc_lambda must be >= 0, '
                              f'got {ewc_lambda}')
-        if norm_eval and target_norm_stats:
-            raise ValueError(f'{type(self).__name__}: target_norm_stats=True updates '
-                             f'BatchNorm running statistics, norm_eval=True freezes '
-                             f'them; choose one')
+        self.norm_stats = resolve_norm_stats(type(self).__name__, norm_stats,
+                                             self.NORM_STATS, self.NORM_STATS_CHOICES)
         self.model = build_segmentor(deepcopy(model))
         self.train_cfg = self.model.train_cfg
         self.test_cfg = self.model.test_cfg
@@ -168,8 +170,6 @@ class UDADecorator(BaseSegmentor):
             raise ValueError(f'{type(self).__name__}: trainable_keys '
                              f'{list(trainable_keys)} given without freeze_backbone=True')
         self.log_grad_magnitude = log_grad_magnitude
-        self.norm_eval = norm_eval
-        self.target_norm_stats = target_norm_stats
         self._grad_before = None  # gradients after the previous loss term
         self._fwd_args = set(inspect.signature(self.model.forward_train).parameters)
         self.register_buffer('local_iter', torch.zeros((), dtype=torch.long))
@@ -201,10 +201,14 @@ class UDADecorator(BaseSegmentor):
         return []
 
     def train(self, mode=True):
-        """Sets the student's mode; teachers and references stay in eval mode."""
+        """Sets the student's mode; teachers and references stay in eval mode, and
+        so do the student's BatchNorm layers with ``norm_stats.student='running'``."""
         super().train(mode)
         for m in self.frozen_models():
             m.eval()
+        if mode and self.norm_stats['student'] == 'running':
+            for module in batch_norms(self.get_model()):
+                module.eval()
         return self
 
     def update_teacher(self, teacher, alpha, buffers=True):
@@ -364,9 +368,6 @@ class UDADecorator(BaseSegmentor):
                     f'first step or point ewc_fisher_file to an existing cache '
                     f'(got {self.ewc.cache_file!r})')
         self.train()
-        if self.norm_eval:
-            for module in batch_norms(self.get_model()):
-                module.eval()
         optimizer.zero_grad()
         log_vars = OrderedDict()
         self._grad_before = None
@@ -374,7 +375,7 @@ class UDADecorator(BaseSegmentor):
         if self.ewc is not None:
             penalty = self.ewc(self.get_model())
             self.backward(penalty, 'ewc', log_vars)
-        if self.target_norm_stats:
+        if self.norm_stats['target_pass']:
             self.update_norm_stats(data_batch['target_img'],
                                    data_batch['target_img_metas'])
         optimizer.step()

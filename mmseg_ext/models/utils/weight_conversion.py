@@ -26,9 +26,8 @@ mean (e.g. a B1 checkpoint into a B5 config).
 import re
 
 import torch
-from prettytable import PrettyTable
 
-from ...core.checkpoint import check_shapes
+from ...core.checkpoint import key_report, load_converted, strip_prefix
 
 __all__ = ['LAYOUTS', 'PARTS', 'detect_layout', 'convert_state_dict',
            'convert_checkpoint_file', 'encoder_to_mmseg', 'load_converted',
@@ -62,11 +61,6 @@ def _rename(key, rules):
     for pattern, repl in rules:
         key = re.sub(pattern, repl, key)
     return key
-
-
-def _split(state_dict, prefix):
-    n = len(prefix)
-    return {k[n:]: v for k, v in state_dict.items() if k.startswith(prefix)}
 
 
 def detect_layout(state_dict):
@@ -196,11 +190,11 @@ def convert_state_dict(checkpoint, layout='auto', parts=PARTS):
     if layout == 'auto':
         layout = detect_layout(sd)
     if layout == 'hamlet' and any(k.startswith('model.') for k in sd):
-        sd = _split(sd, 'model.')
+        sd = strip_prefix(sd, 'model.')
         if any(k.startswith('backbone.patch_embeds.') for k in sd):
             layout = 'project'  # this project's own method checkpoint (DACS, CoTTA...)
     if any(k.startswith('backbone.') for k in sd):
-        encoder, head = _split(sd, 'backbone.'), _split(sd, 'decode_head.')
+        encoder, head = strip_prefix(sd, 'backbone.'), strip_prefix(sd, 'decode_head.')
     else:  # encoder-only (ImageNet) checkpoint; NVlabs' classifier 'head.*' dropped
         encoder = {k: v for k, v in sd.items() if not k.startswith('head.')}
         head = {}
@@ -216,53 +210,6 @@ def convert_state_dict(checkpoint, layout='auto', parts=PARTS):
     if 'decoder' in parts:
         out.update({f'decode_head.{k}': v for k, v in head.items()})
     return out, layout
-
-
-def key_report(missing, unexpected):
-    """A PrettyTable of missing and unexpected keys (grouped by module prefix)."""
-    table = PrettyTable(['status', 'keys'])
-    table.align = 'l'
-    for status, keys in (('missing in checkpoint', missing),
-                         ('unexpected in checkpoint', unexpected)):
-        groups = {}
-        for k in keys:
-            groups.setdefault('.'.join(k.split('.')[:2]), []).append(k)
-        for prefix, ks in sorted(groups.items()):
-            table.add_row([status, f'{prefix}.* ({len(ks)})' if len(ks) > 1 else ks[0]])
-    return table
-
-
-def load_converted(model, state_dict, prefix='', strict=False, logger=None):
-    """Loads a converted state dict, checking shapes first.
-
-    Args:
-        model (nn.Module): the target module.
-        state_dict (dict): keys relative to ``model`` once ``prefix`` is removed.
-        prefix (str): prefix of the keys meant for ``model`` (others are ignored).
-            Default: ''.
-        strict (bool): raise on missing or unexpected keys. Default: False.
-        logger: mmcv logger (or None: print). Default: None.
-
-    Returns:
-        tuple[list, list]: missing and unexpected keys.
-    """
-    sd = _split(state_dict, prefix) if prefix else dict(state_dict)
-    own = model.state_dict()
-    check_shapes(model, sd)
-    missing = sorted(k for k in own
-                     if k not in sd and not k.endswith('num_batches_tracked'))
-    unexpected = sorted(k for k in sd if k not in own)
-    if missing or unexpected:
-        table = key_report(missing, unexpected)
-        report = f'keys not loaded into {type(model).__name__}:\n{table}'
-        if strict:
-            raise KeyError(report)
-        if logger is not None:
-            logger.warning(report)
-        else:
-            print(report)
-    model.load_state_dict(sd, strict=False)
-    return missing, unexpected
 
 
 def load_pretrained_encoder(backbone, filename, trusted=False):

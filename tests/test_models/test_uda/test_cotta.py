@@ -133,7 +133,8 @@ def test_batched_flips_equal_separate_forwards(model_cfg, make_batch):
 
 @pytest.mark.parametrize('train_mode', [False, True])
 def test_student_mode(model_cfg, make_batch, train_mode):
-    model = build(model_cfg, student_train_mode=train_mode).train()
+    model = build(model_cfg, norm_stats=dict(student='batch' if train_mode else 'running'))
+    model.train()
     assert model.model.training is train_mode
     assert all(m.training is train_mode for m in model.model.modules())
     assert not model.ema_model.training and not model.anchor_model.training
@@ -141,8 +142,8 @@ def test_student_mode(model_cfg, make_batch, train_mode):
 
 @pytest.mark.parametrize('copy_stats', [False, True])
 def test_teacher_norm_statistics(model_cfg, make_batch, copy_stats):
-    model = build(model_cfg, student_train_mode=True, teacher_copy_norm_stats=copy_stats,
-                  restore_probability=0.0)
+    model = build(model_cfg, restore_probability=0.0, norm_stats=dict(
+        student='batch', teacher='student_running' if copy_stats else 'source'))
     source = {n: b.clone() for n, b in model.model.named_buffers()}
     opt = torch.optim.AdamW(model.model.parameters(), lr=1e-3)
     model.train_step(make_batch(source=False), opt)
@@ -154,6 +155,5 @@ def test_teacher_norm_statistics(model_cfg, make_batch, copy_stats):
 
 
 def test_eval_mode_student_with_target_norm_stats_is_refused(model_cfg):
-    with pytest.raises(ValueError, match='target_norm_stats=True .* needs '
-                                         'student_train_mode=True'):
-        build(model_cfg, target_norm_stats=True)
+    with pytest.raises(ValueError, match="target_pass=True updates .* student='running'"):
+        build(model_cfg, norm_stats=dict(target_pass=True))

@@ -319,7 +319,7 @@ def test_adapters_train_and_teacher_modes(model_cfg, make_batch):
 
 @pytest.mark.parametrize('norm_eval', [True, False])
 def test_norm_eval_keeps_source_batchnorm_statistics(model_cfg, make_batch, norm_eval):
-    model = build(model_cfg, norm_eval=norm_eval)
+    model = build(model_cfg, norm_stats=dict(student='running' if norm_eval else 'batch'))
     bns = {n: m for n, m in model.model.named_modules()
            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)}
     assert bns, 'the fixture segmentor has BatchNorm layers'
@@ -335,7 +335,7 @@ def test_target_norm_stats_fold_the_target_batch_statistics(model_cfg, make_batc
     without the key, folded with the layer momentum with the target frame's
     batch statistics (computed with the pre-step weights)."""
     plain = build(model_cfg)
-    adabn = build(model_cfg, target_norm_stats=True)
+    adabn = build(model_cfg, norm_stats=dict(target_pass=True))
     batch = make_batch(seed=0)
     # the target frame's batch statistics: a momentum-1 train-mode forward
     ref = copy.deepcopy(adabn.model).train()
@@ -362,16 +362,17 @@ def test_target_norm_stats_fold_the_target_batch_statistics(model_cfg, make_batc
         assert torch.allclose(x, y, atol=1e-7), n
 
 
-def test_target_norm_stats_contradicts_norm_eval(model_cfg):
-    with pytest.raises(ValueError, match='target_norm_stats=True .* norm_eval=True'):
-        build(model_cfg, norm_eval=True, target_norm_stats=True)
+def test_target_pass_contradicts_running_student(model_cfg):
+    with pytest.raises(ValueError, match="target_pass=True updates .* student='running'"):
+        build(model_cfg, norm_stats=dict(student='running', target_pass=True))
 
 
 @pytest.mark.parametrize('source_norm_stats', [True, False])
 def test_source_norm_stats_switches_the_source_pass_update(model_cfg, make_batch,
                                                            source_norm_stats):
     # mix_loss_weight=0: the source pass is the step's only train-mode forward
-    model = build(model_cfg, mix_loss_weight=0.0, source_norm_stats=source_norm_stats)
+    model = build(model_cfg, mix_loss_weight=0.0,
+                  norm_stats=dict(source_pass=source_norm_stats))
     bns = {n: m for n, m in model.model.named_modules()
            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)}
     before = {n: m.running_var.clone() for n, m in bns.items()}
@@ -430,7 +431,7 @@ def test_pixel_weights_reach_the_auxiliary_head(model_cfg, make_batch, seg_type)
 def test_teacher_norm_batch_uses_frame_statistics_and_averages_parameters_only(
         model_cfg, make_batch):
     model = build(model_cfg, alpha=0.9)
-    assert model.teacher_norm == 'batch'  # the published default
+    assert model.norm_stats['teacher'] == 'batch'  # the published default
     opt = optimizer(model)
     model.train_step(make_batch(seed=0), opt)
     model.train_step(make_batch(seed=1), opt)
@@ -452,15 +453,14 @@ def test_teacher_norm_batch_uses_frame_statistics_and_averages_parameters_only(
     assert all(not m.training for m in model.ema_model.modules()
                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
     # the variant: eval mode with the student's running statistics copied in
-    variant = build(model_cfg, alpha=0.9, teacher_norm='student_running')
+    variant = build(model_cfg, alpha=0.9, norm_stats=dict(teacher='student_running'))
     variant.train_step(make_batch(seed=0), optimizer(variant))
     after_step_0 = dict(variant.model.named_buffers())[name].clone()
     variant.train_step(make_batch(seed=1), optimizer(variant))  # copies, then trains
     assert torch.equal(dict(variant.ema_model.named_buffers())[name], after_step_0)
 
 
-@pytest.mark.parametrize('key, value', [('teacher_norm', 'running'),
-                                        ('jitter_impl', 'kornia'),
+@pytest.mark.parametrize('key, value', [('jitter_impl', 'kornia'),
                                         ('mix_class_candidates', 'all')])
 def test_bad_variant_names_are_refused(model_cfg, key, value):
     with pytest.raises(ValueError, match=f"{key} must be one of .* got '{value}'"):

@@ -59,7 +59,8 @@ def test_tent_is_source_free(model_cfg, make_batch):
 
 
 def test_tent_running_stats_switch(model_cfg, make_batch):
-    model = build(model_cfg, use_batch_stats=False, predict_batch_stats=False).train()
+    model = build(model_cfg, norm_stats=dict(student='running', predict='running'))
+    model.train()
     bns = [m for m in model.model.modules() if isinstance(m, nn.BatchNorm2d)]
     assert bns and not any(m.training for m in bns)
     stats = [m.running_mean.clone() for m in bns]
@@ -75,11 +76,10 @@ def test_tent_with_frozen_backbone_adapts_head_norms_only(model_cfg):
     assert trainable and all(n.startswith('decode_head.') for n in trainable)
 
 
-@pytest.mark.parametrize('key', [dict(use_batch_stats=False), dict(norm_eval=True),
-                                 dict(target_norm_stats=True)])
+@pytest.mark.parametrize('key', [dict(student='running'), dict(target_pass=True)])
 def test_batch_statistics_prediction_refuses_running_statistics_keys(model_cfg, key):
-    with pytest.raises(ValueError, match='predict_batch_stats=True tracks no running'):
-        build(model_cfg, **key)
+    with pytest.raises(ValueError, match="predict='batch' tracks no running"):
+        build(model_cfg, norm_stats=key)
 
 
 def test_prediction_statistics_switch(model_cfg, make_batch):
@@ -101,7 +101,7 @@ def test_prediction_statistics_switch(model_cfg, make_batch):
     assert torch.equal(tent.online_inference(img, metas)['pred'], expected)
     tent.train_step(b, opt_of(tent))
     assert torch.equal(bn.running_mean, stats) and bn.running_mean is not None
-    variant = build(model_cfg, predict_batch_stats=False)
+    variant = build(model_cfg, norm_stats=dict(predict='running'))
     variant.train_step(b, opt_of(variant))
     vbn = variant.model.decode_head.fusion_conv.bn
     assert not torch.equal(vbn.running_mean, stats)

@@ -29,6 +29,8 @@ def test_schema_lists_every_key_with_the_constructor_default(method, filename):
     for key in keys:
         default = defaults[key]
         value = uda[key]
+        if key == 'norm_stats':  # None in the signature: the class's NORM_STATS
+            default = UDA.get(method).NORM_STATS
         if isinstance(default, tuple):
             default = list(default)
         assert value == default, key
@@ -60,3 +62,36 @@ def test_unknown_key_and_type_are_named(model_cfg):
 def test_no_uda_builds_the_plain_segmentor(model_cfg):
     model = build_train_model(Config(dict(model=model_cfg())))
     assert type(model).__name__ == 'CustomEncoderDecoder'
+
+
+@pytest.mark.parametrize('old, new', [
+    (dict(type='DACS', norm_eval=True), dict(student='running')),
+    (dict(type='DACS', target_norm_stats=True, source_norm_stats=False),
+     dict(target_pass=True, source_pass=False)),
+    (dict(type='DACS', teacher_norm='student_running'), dict(teacher='student_running')),
+    (dict(type='TENT', predict_batch_stats=False, use_batch_stats=False),
+     dict(predict='running', student='running')),
+    (dict(type='CoTTA', student_train_mode=True, teacher_copy_norm_stats=True),
+     dict(student='batch', teacher='student_running')),
+    (dict(type='CoTTA', student_train_mode=False, norm_eval=False), dict()),
+])
+def test_deprecated_keys_are_read_as_norm_stats(model_cfg, old, new):
+    uda = dict(old, aug_scales=[1.0]) if old['type'] == 'CoTTA' else old
+    with pytest.warns(FutureWarning, match='deprecated: they are read as uda.norm_stats'):
+        model = build_train_model(Config(dict(model=model_cfg(), uda=uda)))
+    assert model.norm_stats == dict(type(model).NORM_STATS, **new)
+
+
+def test_contradicting_norm_stats_keys_are_named(model_cfg):
+    with pytest.raises(ValueError, match="uda.student_train_mode=True means "
+                                         "norm_stats.student='batch', but "
+                                         "uda.norm_eval sets 'running'"):
+        build_train_model(Config(dict(model=model_cfg(), uda=dict(
+            type='CoTTA', norm_eval=True, student_train_mode=True))))
+    with pytest.raises(ValueError, match=r"DACS: norm_stats.teacher must be one of "
+                                         r"\['batch', 'student_running'\], got 'source'"):
+        build_train_model(Config(dict(model=model_cfg(), uda=dict(
+            type='DACS', norm_stats=dict(teacher='source')))))
+    with pytest.raises(ValueError, match=r"norm_stats has no field \['techer'\]"):
+        build_train_model(Config(dict(model=model_cfg(), uda=dict(
+            type='DACS', norm_stats=dict(techer='batch')))))

@@ -25,7 +25,7 @@ import optuna
 import sqlalchemy.exc
 from mmcv.utils import Config
 
-from ..core.fileio import atomic_write
+from mmseg_ext.core.fileio import atomic_write
 
 PARAM_TYPES = ('float', 'int', 'categorical')
 DIRECTIONS = ('maximize', 'minimize')
@@ -197,7 +197,7 @@ def online_objective(cfg):
 
     Returns the run's summary metrics (``mIoU``: mean mIoU over the stream,
     ``fps``: adaptation frames per second, ...) from
-    :func:`mmseg_ext.apis.online.run_online`.
+    :func:`online_src.apis.online.run_online`.
     """
     from .online import run_online
     return run_online(cfg)

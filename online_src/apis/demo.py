@@ -21,9 +21,9 @@ from collections import OrderedDict
 
 from mmcv.utils import Config
 
-from ..core.checkpoint import atomic_save, load_checkpoint_file
-from ..core.evaluation import atomic_write, atomic_write_json, compare_runs
-from .online import config_hash
+from mmseg_ext.core.checkpoint import atomic_save, load_checkpoint_file
+from mmseg_ext.core.evaluation import atomic_write, atomic_write_json, compare_runs
+from mmseg_ext.apis.config import config_hash
 
 __all__ = ['run_demo', 'prepare_data', 'prepare_source_model', 'run_methods',
            'check_goals', 'data_is_cached', 'source_is_cached']
@@ -49,7 +49,7 @@ def quiet_console():
 def data_is_cached(data):
     """bool: ``data.root`` holds the requested ProcCity splits, size, rain rates and
     rare-class statistics."""
-    from ..datasets.synth import rain_dir
+    from mmseg_ext.datasets.synth import rain_dir
     meta_file = osp.join(data['root'], 'proccity.json')
     stats_file = osp.join(data['root'], 'sample_class_stats.json')  # rare-class sampling
     if not (osp.isfile(meta_file) and osp.isfile(stats_file)):
@@ -74,7 +74,7 @@ def prepare_data(data):
     Returns:
         bool: True when it rendered, False when cached.
     """
-    from ..datasets.synth import write_proccity, write_weather
+    from mmseg_ext.datasets.synth import write_proccity, write_weather
     if data_is_cached(data):
         _say(f'data: cached in {data["root"]}')
         return False
@@ -113,7 +113,7 @@ def prepare_source_model(source, work_root):
     """
     from mmseg.utils import get_root_logger
 
-    from .train import train_source
+    from mmseg_ext.apis.train import train_source
     if source_is_cached(source):
         _say(f'source model: cached in {source["checkpoint"]}')
         return False

@@ -212,8 +212,8 @@ def build_step_inputs(cfg, domain=None, device=None):
     """Builds what the online runner would: method, optimizer, data batches.
 
     The method and its optimizer come from
-    :func:`~mmseg_ext.apis.online.build_online_model`, as in
-    :func:`~mmseg_ext.apis.online.train_online`.
+    :func:`~online_src.apis.online.build_online_model`, as in
+    :func:`~online_src.apis.online.train_online`.
 
     Args:
         cfg (mmcv.Config): an online config (``data.train = [source, targets...]``,
@@ -231,7 +231,7 @@ def build_step_inputs(cfg, domain=None, device=None):
     from mmcv.parallel import collate
     from mmseg.datasets import build_dataset
 
-    from online_src import STORM_ORDER, SourceStream
+    from .. import STORM_ORDER, SourceStream
     from .online import build_online_model
 
     train = cfg.data.get('train')
