@@ -1,4 +1,4 @@
-# Hyper-parameter search (tools/search.py, mmseg_ext/apis/search.py): every key with
+# Hyper-parameter search (tools/search.py, online_src/apis/search.py): every key with
 # its default. An experiment config inherits this file and fills `params`.
 search = dict(
     # Ranges, keyed by dotted config path (list items by index), e.g.
