@@ -18,6 +18,7 @@ import json
 import logging
 import os.path as osp
 import time
+import warnings
 
 import torch
 from mmcv.runner import HOOKS, CheckpointHook, Hook, build_optimizer, build_runner
@@ -120,7 +121,13 @@ def check_online_cfg(cfg, resume_from=None, overwrite=False):
                          f"{cfg.get('runner', {}).get('type')!r}")
     check_section_keys(cfg.runner, online_src.OnlineRunner, 'runner',
                        skip=('model', 'batch_processor', 'optimizer', 'work_dir',
-                             'logger', 'meta'))
+                             'logger', 'meta'),
+                       extra=online_src.DEPRECATED_RUNNER_KEYS)
+    with warnings.catch_warnings():  # old keys are warned about when the runner is built
+        warnings.simplefilter('ignore', FutureWarning)
+        online_src.OnlineController(**online_src.resolve_controller_cfg(
+            cfg.runner.get('controller'),
+            {k: v for k, v in cfg.runner.items() if k in online_src.DEPRECATED_RUNNER_KEYS}))
     if cfg.get('uda') is not None:
         check_uda_cfg({k: v for k, v in cfg.uda.items() if k != 'model'})
     check_section_keys(cfg.get('online_evaluation') or {}, OnlineEvalHook,
@@ -326,7 +333,8 @@ def _train_online(cfg, work_dir, timestamp, logger, meta, resume_from, model,
     train_sets, val_sets = _build_datasets(cfg)
 
     runner_cfg = dict(cfg.runner)
-    runner_cfg.setdefault('seed', seed)
+    if runner_cfg.get('seed') is None:  # the schema's None: the run's global seed
+        runner_cfg['seed'] = seed
     runner = build_runner(runner_cfg, default_args=dict(
         model=model, batch_processor=None, optimizer=optimizer, work_dir=work_dir,
         logger=logger, meta=meta))

@@ -56,14 +56,14 @@ def test_stream_writes_results_and_timing(tiny, tmp_path):
 
 def test_resume_after_crash_reproduces_uninterrupted_run(tiny, tmp_path):
     ckpt = dict(by_epoch=False, interval=2)
-    ref_cfg = tiny['cfg'](tmp_path / 'ref', domain_detector=dict(enabled=True, type='relative', window=2,
-                                                                min_frames=2))
+    ref_cfg = tiny['cfg'](tmp_path / 'ref', controller=dict(detector=dict(
+        enabled=True, type='relative', window=2, min_frames=2)))
     ref_cfg.checkpoint_config = ckpt
     ref = train_online(ref_cfg)
     ref_rows = _rows(ref_cfg.work_dir)
 
-    cfg = tiny['cfg'](tmp_path / 'crash', domain_detector=dict(enabled=True, type='relative', window=2,
-                                                               min_frames=2))
+    cfg = tiny['cfg'](tmp_path / 'crash', controller=dict(detector=dict(
+        enabled=True, type='relative', window=2, min_frames=2)))
     cfg.checkpoint_config = ckpt
     cfg.custom_hooks = [dict(type='CrashAt', frame=7)]
     with pytest.raises(KeyboardInterrupt, match='crash at frame 7'):
@@ -80,8 +80,8 @@ def test_resume_after_crash_reproduces_uninterrupted_run(tiny, tmp_path):
     for (k, v), (k2, v2) in zip(resumed.method.state_dict().items(),
                                 ref.method.state_dict().items()):
         assert torch.allclose(v.float(), v2.float(), atol=1e-6), k
-    assert resumed.detector.state_dict()['recent'] == pytest.approx(
-        ref.detector.state_dict()['recent'])
+    assert resumed.controller.detector.state_dict()['recent'] == pytest.approx(
+        ref.controller.detector.state_dict()['recent'])
     assert resumed.replay.source.dataset.dataset.draws == ref.replay.source.dataset.dataset.draws
     assert np.load(osp.join(cfg.work_dir, 'fps.npy')).shape == (12, 4)
 
