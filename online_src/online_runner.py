@@ -7,11 +7,13 @@ Segmentation in Ever-Changing Conditions", ECCV 2022) and HAMLET (Colomer et al.
 ``domain_order`` one after the other (the "increasing storm": clear, rain 25..200
 mm/h and back). For every incoming frame it first predicts (the deployed output,
 scored as stream accuracy), then adapts on it with the method's ``train_step``,
-pairing it with a replayed source batch. HAMLET's parts are config switches: a
-domain-change detector, a training budget after each change, an adaptive learning
-rate / mix ratio, modular training (MAD) and a source buffer; each defaults to
-HAMLET's published behaviour with the project's variants as options
-(``configs/_base_/online/online_runner.py``).
+pairing it with a replayed source batch. The runner streams; whether and how a
+frame adapts is decided by :class:`~online_src.controller.OnlineController`, which
+holds HAMLET's parts (a domain-change detector, a training budget after each
+change, an adaptive learning rate / mix ratio, modular training (MAD)), each
+configured in its section of ``runner.controller`` with HAMLET's published
+behaviour and the project's variants as options; the source buffer is the
+runner's (``configs/_base_/online/online_runner.py``).
 
 mmcv's hook stages map onto the stream: one *iteration* is one frame, one *epoch*
 is one visit of a domain, so mmcv's logger, timer and checkpoint hooks work as
