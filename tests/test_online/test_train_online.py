@@ -54,23 +54,34 @@ def test_stream_writes_results_and_timing(tiny, tmp_path):
     assert osp.isfile(osp.join(cfg.work_dir, 'config.py'))
 
 
-def test_resume_after_crash_reproduces_uninterrupted_run(tiny, tmp_path):
+@pytest.mark.filterwarnings('ignore:runner.domain_detector is deprecated')
+@pytest.mark.parametrize('legacy', [False, True])
+def test_resume_after_crash_reproduces_uninterrupted_run(tiny, tmp_path, legacy):
+    """legacy: the crashed run has the flat runner keys of earlier configs and its
+    checkpoint keeps the controller's parts at the top of `online`, as before the
+    controller section."""
     ckpt = dict(by_epoch=False, interval=2)
-    ref_cfg = tiny['cfg'](tmp_path / 'ref', controller=dict(detector=dict(
-        enabled=True, type='relative', window=2, min_frames=2)))
+    detector = dict(enabled=True, type='relative', window=2, min_frames=2)
+    ref_cfg = tiny['cfg'](tmp_path / 'ref', controller=dict(detector=detector))
     ref_cfg.checkpoint_config = ckpt
     ref = train_online(ref_cfg)
     ref_rows = _rows(ref_cfg.work_dir)
 
-    cfg = tiny['cfg'](tmp_path / 'crash', controller=dict(detector=dict(
-        enabled=True, type='relative', window=2, min_frames=2)))
+    cfg = tiny['cfg'](tmp_path / 'crash', **(dict(domain_detector=detector) if legacy
+                                              else dict(controller=dict(detector=detector))))
     cfg.checkpoint_config = ckpt
     cfg.custom_hooks = [dict(type='CrashAt', frame=7)]
     with pytest.raises(KeyboardInterrupt, match='crash at frame 7'):
         train_online(cfg)
     assert len(_rows(cfg.work_dir)) == 3  # init, clear, 25mm finished before
     cfg.custom_hooks = []
-    resumed = train_online(cfg, resume_from=osp.join(cfg.work_dir, 'iter_6.pth'))
+    resume_from = osp.join(cfg.work_dir, 'iter_6.pth')
+    if legacy:
+        old = torch.load(resume_from, weights_only=False)
+        old['online'].update(old['online'].pop('controller'))
+        assert {'budget_left', 'schedule', 'detector'} <= set(old['online'])
+        torch.save(old, resume_from)
+    resumed = train_online(cfg, resume_from=resume_from)
     rows = _rows(cfg.work_dir)
     assert [r['after'] for r in rows] == [r['after'] for r in ref_rows]
     for a, b in zip(rows, ref_rows):
