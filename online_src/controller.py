@@ -18,13 +18,15 @@ step (adapt?, module, mix ratio; writes the frame's learning rate), then
 :meth:`OnlineController.observe` after it (the method's ``policy_loss``, the step
 time, the detector signal of detectors fed after the step).
 """
+import difflib
+import inspect
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from .adaptive_schedule import HamletSchedule, build_schedule
-from .domain_detector import HamletDomainDetector, build_domain_detector
+from .adaptive_schedule import SCHEDULES, HamletSchedule, build_schedule
+from .domain_detector import DETECTORS, HamletDomainDetector, build_domain_detector
 from .training_policy import build_training_policy
 
 __all__ = ['OnlineController', 'Budget', 'Decision', 'build_module_policy',
@@ -86,6 +88,23 @@ def resolve_controller_cfg(controller=None, deprecated=None):
             part.clear()
         part.update(value)
     return out
+
+
+def check_section(name, section, func, extra=()):
+    """Raises a ``TypeError`` naming each key of ``runner.controller.<name>`` that
+    ``func`` does not take, with the closest accepted key."""
+    accepted = [p for p in inspect.signature(func).parameters if p not in ('self', 'seed')]
+    accepted += list(extra)
+    unknown = [k for k in section if k not in accepted]
+    # the section's keys under their old runner names (alpha -> decay)
+    renamed = {old: key for old, (part, key) in DEPRECATED_RUNNER_KEYS.items()
+               if part == name and key is not None}
+    if unknown:
+        hints = [f'{k!r}' + (f' (did you mean {c[0]!r}?)' if c else '')
+                 for k in unknown for c in [[renamed[k]] if k in renamed else
+                                            difflib.get_close_matches(k, accepted, n=1)]]
+        raise TypeError(f'runner.controller.{name} has no key {", ".join(hints)}; it '
+                        f'takes {sorted(accepted)}')
 
 
 @dataclass
@@ -213,8 +232,18 @@ class OnlineController:
 
     def __init__(self, budget=None, detector=None, schedule=None, module_policy=None,
                  seed=0):
-        self.budget = Budget(**(budget or {}))
-        detector_cfg = dict(detector or {})
+        budget, detector, schedule, module_policy = (
+            dict(c or {}) for c in (budget, detector, schedule, module_policy))
+        check_section('budget', budget, Budget)
+        check_section('detector', detector,
+                      DETECTORS.get(detector.get('type', 'hamlet'), build_domain_detector),
+                      extra=('enabled', 'type'))
+        check_section('schedule', schedule,
+                      SCHEDULES.get(schedule.get('type', 'boost'), build_schedule),
+                      extra=('type', ))
+        check_section('module_policy', module_policy, build_module_policy)
+        self.budget = Budget(**budget)
+        detector_cfg = dict(detector)
         detector_on = bool(detector_cfg.pop('enabled', False))
         if self.budget.frames is not None and self.budget.trigger == 'detector' \
                 and not detector_on:
@@ -222,7 +251,7 @@ class OnlineController:
                              "controller.detector.enabled=True (or use "
                              "controller.budget.trigger='domain')")
         self.detector = build_domain_detector(**detector_cfg) if detector_on else None
-        self.schedule = build_schedule(**(schedule or {}))
+        self.schedule = build_schedule(**schedule)
         if isinstance(self.schedule, HamletSchedule):
             if not detector_on:
                 raise ValueError("controller.schedule type='hamlet' needs "
@@ -231,9 +260,8 @@ class OnlineController:
             if self.budget.frames is not None:
                 raise ValueError("controller.schedule type='hamlet' sets its own budget; "
                                  "set controller.budget.frames=None")
-        policy_cfg = dict(module_policy or {})
-        self.policy_loss_key = policy_cfg.get('loss')
-        self.policy = build_module_policy(**policy_cfg, seed=seed)
+        self.policy_loss_key = module_policy.get('loss')
+        self.policy = build_module_policy(**module_policy, seed=seed)
         # HAMLET's detector sees a frame after its step; the project's before it.
         self.detect_after = isinstance(self.detector, HamletDomainDetector)
         self.reference = None

@@ -73,7 +73,14 @@ def test_bad_sections_are_named():
         OnlineController(budget=dict(frames=3))
     with pytest.raises(ValueError, match="schedule type='hamlet' needs"):
         OnlineController(schedule=dict(type='hamlet'))
-    with pytest.raises(TypeError, match="unexpected keyword argument 'frame'"):
+    with pytest.raises(TypeError, match=r"runner.controller.budget has no key 'frame' "
+                                        r"\(did you mean 'frames'\?\)"):
         OnlineController(budget=dict(frame=3))
+    # the keys of the detector type chosen ('relative' has no threshold_up)
+    with pytest.raises(TypeError, match="controller.detector has no key 'threshold_up'"):
+        OnlineController(detector=dict(enabled=True, type='relative', threshold_up=0.2))
+    with pytest.raises(TypeError, match=r"controller.module_policy has no key 'alpha' "
+                                        r"\(did you mean 'decay'\?\)"):
+        OnlineController(module_policy=dict(enabled=True, alpha=0.5))
     with pytest.raises(TypeError, match="needs a method with make_reference"):
         OnlineController(detector=dict(enabled=True)).before_stream(torch.nn.Linear(1, 1))

@@ -101,6 +101,10 @@ def test_bad_input_fails_before_training(tiny, tmp_path):
     cfg = tiny['cfg'](tmp_path / 'bad', domain_order=['clear', '300mm'])
     with pytest.raises(ValueError, match=r"unknown domain\(s\) \['300mm'\]"):
         check_online_cfg(cfg)
+    cfg = tiny['cfg'](tmp_path / 'bad', controller=dict(budget=dict(frames=2)))
+    with pytest.raises(ValueError, match=r"budget.trigger='detector' needs "
+                                         r"controller.detector.enabled=True"):
+        check_online_cfg(cfg)  # the controller's sections, before any dataset is built
     cfg = tiny['cfg'](tmp_path / 'bad')
     cfg.data.train = cfg.data.train[1:]
     with pytest.raises(ValueError, match='data.train\\[0\\] must be the source dataset'):
