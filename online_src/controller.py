@@ -22,6 +22,7 @@ import difflib
 import inspect
 import warnings
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -118,9 +119,9 @@ class Decision:
         lr_scale (float | None): the factor written on the learning rate.
     """
     adapt: bool
-    module: int = None
-    mix_ratio: float = None
-    lr_scale: float = None
+    module: Optional[int] = None
+    mix_ratio: Optional[float] = None
+    lr_scale: Optional[float] = None
 
     @property
     def step_kwargs(self):
