@@ -1,10 +1,14 @@
-"""online_src: the online runner and its parts (replay, domain detector, policies).
+"""online_src: the online runner, its controller and their parts (replay, domain
+detector, schedules, module policies).
 
-It knows the model only through ``train_step``/``online_inference``-style calls."""
+The runner streams, the controller decides; both know the method only through its
+documented calls (``train_step``, ``online_inference``, ``make_reference``)."""
 import mmseg_ext  # noqa: F401  (compat fixes and registries first)
 
 from .adaptive_schedule import (HAMLET_LR_POLICIES, LR_POLICIES, SCHEDULES,
                                 AdaptiveSchedule, HamletSchedule, build_schedule)
+from .controller import (BUDGET_TRIGGERS, DEPRECATED_RUNNER_KEYS, Budget, Decision,
+                         OnlineController, build_module_policy, resolve_controller_cfg)
 from .domain_detector import (DETECTORS, DomainDetector, HamletDomainDetector,
                               build_domain_detector)
 from .online_runner import STORM_ORDER, OnlineRunner, check_domain_order, unwrap_batch
@@ -16,7 +20,9 @@ from .training_policy import (TRAINING_POLICIES, FixedPolicy, MADPolicy, RandomP
                               SampledMADPolicy, build_training_policy)
 
 __all__ = ['LR_POLICIES', 'HAMLET_LR_POLICIES', 'SCHEDULES', 'AdaptiveSchedule',
-           'HamletSchedule', 'build_schedule', 'DETECTORS', 'DomainDetector',
+           'HamletSchedule', 'build_schedule', 'BUDGET_TRIGGERS', 'DEPRECATED_RUNNER_KEYS',
+           'Budget', 'Decision', 'OnlineController', 'build_module_policy',
+           'resolve_controller_cfg', 'DETECTORS', 'DomainDetector',
            'HamletDomainDetector', 'build_domain_detector', 'STORM_ORDER',
            'OnlineRunner', 'ProgressBarHook', 'check_domain_order', 'unwrap_batch',
            'BUFFER_POLICIES', 'ReplayBuffer', 'SourceStream', 'SourceSubset',

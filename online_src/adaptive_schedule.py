@@ -2,7 +2,7 @@
 
 HAMLET (Colomer et al., ICCV 2023, arXiv:2307.15063, Sec. 3.3) reacts to a
 detected shift with a training budget, a learning rate and a ClassMix ratio that
-depend on the detected domain. Two schedules (``adaptive_schedule.type``):
+depend on the detected domain. Two schedules (``runner.controller.schedule.type``):
 
 * :class:`HamletSchedule` (``'hamlet'``): the published one, as
   ``online_src/domain_indicator_orchestrator.py``, ``online_runner.py`` and
@@ -10,7 +10,7 @@ depend on the detected domain. Two schedules (``adaptive_schedule.type``):
   the jump, a learning rate interpolated between the source and far domains that
   decays linearly to 0 over the budget, a mix ratio interpolated over the domain.
 * :class:`AdaptiveSchedule` (``'boost'``): the project's: no budget of its own
-  (the runner's ``budget``), the learning rate boosted by ``1 + lr_gain * |relative
+  (the controller's ``budget``), the learning rate boosted by ``1 + lr_gain * |relative
   jump|`` and decayed back to 1 over ``decay_frames``, an optional mix ratio decaying
   the same way; 'constant' keeps the optimizer's learning rate and passes no mix
   ratio (plain online adaptation, the schema default).
@@ -76,7 +76,7 @@ class AdaptiveSchedule:
         self.since_change = self.decay_frames  # no boost before the first change
 
     def training(self):
-        """bool: this schedule never stops training (the runner's budget does)."""
+        """bool: this schedule never stops training (the controller's budget does)."""
         return True
 
     def on_change(self, change):
@@ -278,6 +278,6 @@ SCHEDULES = dict(hamlet=HamletSchedule, boost=AdaptiveSchedule)
 def build_schedule(type='boost', **kwargs):
     """Builds a schedule by ``type`` ('hamlet' or 'boost') from its arguments."""
     if type not in SCHEDULES:
-        raise ValueError(f'unknown adaptive_schedule type {type!r}; expected one of '
+        raise ValueError(f'unknown schedule type {type!r}; expected one of '
                          f'{sorted(SCHEDULES)}')
     return SCHEDULES[type](**kwargs)

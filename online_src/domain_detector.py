@@ -239,6 +239,6 @@ DETECTORS = dict(hamlet=HamletDomainDetector, relative=DomainDetector)
 def build_domain_detector(type='hamlet', **kwargs):
     """Builds a detector by ``type`` ('hamlet' or 'relative') from its arguments."""
     if type not in DETECTORS:
-        raise ValueError(f'unknown domain_detector type {type!r}; expected one of '
+        raise ValueError(f'unknown detector type {type!r}; expected one of '
                          f'{sorted(DETECTORS)}')
     return DETECTORS[type](**kwargs)

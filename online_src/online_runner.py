@@ -7,24 +7,22 @@ Segmentation in Ever-Changing Conditions", ECCV 2022) and HAMLET (Colomer et al.
 ``domain_order`` one after the other (the "increasing storm": clear, rain 25..200
 mm/h and back). For every incoming frame it first predicts (the deployed output,
 scored as stream accuracy), then adapts on it with the method's ``train_step``,
-pairing it with a replayed source batch. HAMLET's parts are config switches: a
-domain-change detector, a training budget after each change, an adaptive learning
-rate / mix ratio, modular training (MAD) and a source buffer; each defaults to
-HAMLET's published behaviour with the project's variants as options
-(``configs/_base_/online/online_runner.py``).
+pairing it with a replayed source batch. The runner streams; whether and how a
+frame adapts is decided by :class:`~online_src.controller.OnlineController`, which
+holds HAMLET's parts (a domain-change detector, a training budget after each
+change, an adaptive learning rate / mix ratio, modular training (MAD)), each
+configured in its section of ``runner.controller`` with HAMLET's published
+behaviour and the project's variants as options; the source buffer is the
+runner's (``configs/_base_/online/online_runner.py``).
 
 mmcv's hook stages map onto the stream: one *iteration* is one frame, one *epoch*
 is one visit of a domain, so mmcv's logger, timer and checkpoint hooks work as
 usual and :class:`~mmseg_ext.core.evaluation.OnlineEvalHook` evaluates after each
 domain.
 """
-import copy
-import inspect
 import os.path as osp
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from mmcv.parallel import collate, is_module_wrapper
 from mmcv.runner import RUNNERS, BaseRunner, get_dist_info
 from mmcv.runner.checkpoint import weights_to_cpu
@@ -36,18 +34,15 @@ from mmseg_ext.core.evaluation import (StreamAccuracy, atomic_np_save,
 from mmseg_ext.core.run_safety import (FrameLoadError, NonFiniteLossError,
                                        check_nonfinite_mode, guard_optimizer_step,
                                        nonfinite_message, nonfinite_terms, sample_file)
-from .adaptive_schedule import HamletSchedule, build_schedule
-from .domain_detector import HamletDomainDetector, build_domain_detector
+from .controller import OnlineController, resolve_controller_cfg
 from .replay_buffer import ReplayBuffer, SourceStream, SourceSubset, index_batches
 from .rng import get_rng_state, seeded, set_rng_state
 from .timing import StreamTimer
-from .training_policy import build_training_policy
 
 __all__ = ['OnlineRunner', 'STORM_ORDER', 'check_domain_order', 'unwrap_batch']
 
 STORM_ORDER = ('clear', '25mm', '50mm', '75mm', '100mm', '200mm', '100mm', '75mm',
                '50mm', '25mm', 'clear')
-BUDGET_TRIGGERS = ('detector', 'domain')
 
 
 def check_domain_order(domain_order, names, what='target datasets'):
@@ -60,24 +55,17 @@ def check_domain_order(domain_order, names, what='target datasets'):
                          f'the {what} are {sorted(names)}')
 
 
-def _loss_value(log_vars, key=None):
-    """The loss MAD learns from: ``log_vars[key]``, or (``key`` None) the sum of
-    the loss terms of a ``train_step``'s ``log_vars``."""
-    if key is not None:
-        if key not in log_vars:
-            raise KeyError(f'runner.mad_loss {key!r} is not among the logged values '
-                           f'of the step: {sorted(log_vars)}')
-        return float(log_vars[key])
-    values = [float(v) for k, v in log_vars.items()
-              if k.split('.')[-1].startswith('loss') and k != 'loss']
-    if not values and 'loss' in log_vars:
-        values = [float(log_vars['loss'])]
-    return sum(values) if values else float('nan')
-
-
 @RUNNERS.register_module()
 class OnlineRunner(BaseRunner):
     """Streams target domains through an adaptation method (OnDA/HAMLET protocol).
+
+    The runner streams; an :class:`~online_src.controller.OnlineController`
+    (``controller``) decides. Each frame reads: infer (the method's
+    ``online_inference``) -> score (stream accuracy) -> the controller decides
+    (adapt?, learning rate, mix ratio, module) -> ``train_step(data_batch,
+    optimizer, inference=..., **decision)`` -> the controller observes (the
+    step's ``policy_loss``, its time, the detector signal). The method is known
+    only through its documented calls (docs/interfaces.md).
 
     Args:
         model (nn.Module): the method (``train_step``, ``online_inference``),
@@ -94,7 +82,9 @@ class OnlineRunner(BaseRunner):
             (wraps around a smaller dataset); None streams each dataset once.
             Default: None.
         shuffle_stream (bool): seeded shuffle of each visit's frames. Default: False.
-        seed (int): seed of the stream order, replay draws and policies. Default: 0.
+        seed (int | None): seed of the stream order, replay draws and policies;
+            None: 0 (``train_online`` passes the config's global ``seed``).
+            Default: None.
         adapt (bool): call ``train_step``; False is inference only (source-only
             baseline). Default: True.
         replay_source (bool | None): pair every target batch with a source
@@ -103,36 +93,12 @@ class OnlineRunner(BaseRunner):
         replay_buffer_size (int): source batches kept in memory and replayed;
             0 reads the source dataset for every step. Default: 0.
         shuffle_source (bool): seeded shuffle of the source order. Default: True.
-        budget (int | None): frames adapted after each trigger, inference only
-            afterwards (HAMLET's budget); None adapts on every frame. Default: None.
-        budget_trigger (str): what restarts the budget: 'detector' (a detected
-            change; needs the detector) or 'domain' (the start of each visit, an
-            oracle). The stream start counts as a trigger. Default: 'detector'.
-        domain_detector (dict): ``enabled`` (bool, default False), ``type``
-            ('hamlet': :class:`HamletDomainDetector`, default; 'relative':
-            :class:`DomainDetector`) plus the detector's arguments.
-        adaptive_schedule (dict): ``type`` ('boost': :class:`AdaptiveSchedule`,
-            default, constant lr unless configured; 'hamlet':
-            :class:`HamletSchedule`, HAMLET's budget, lr and mix ratio, needs the
-            detector) plus the schedule's arguments.
         source_buffer (dict | None): arguments of :class:`SourceSubset` (size,
             policy, read): the source stream cycles through that subset (HAMLET's
             buffer); None or ``size=None`` streams the whole source. Default: None.
-        modular_training (bool): pass ``train_from_module`` chosen by the policy
-            (HAMLET's MAD). Default: False.
-        training_policy (str): 'mad' (HAMLET), 'mad_sampled' (the project's),
-            'random' or 'fixed'. Default: 'mad'.
-        total_modules (int): encoder modules. Default: 4.
-        fixed_module (int): the module of the 'fixed' policy. Default: 1.
-        alpha (float): weight of a new gain in MAD's histogram. Default: 0.1.
-        temperature (float): MAD temperature (of the module weights for 'mad',
-            of the draw for 'mad_sampled'). Default: 1.75.
-        mad_time_update (bool): MAD weighs gains by module cost. Default: True.
-        mad_module_speeds (Sequence[float]): 'mad' per-module scores of the
-            weights. Default: (4.21, 4.83, 5.11, 5.73).
-        mad_loss (str | None): the ``log_vars`` entry MAD learns from (HAMLET:
-            the mixed-image decode loss); None sums the step's loss terms.
-            Default: None.
+        controller (dict | None): :class:`~online_src.controller.OnlineController`
+            sections ``budget``, ``detector``, ``schedule``, ``module_policy``;
+            None: adapt on every frame. Default: None.
         num_classes (int): classes of the stream accuracy. Default: 19.
         ignore_index (int): label value left out of the stream accuracy.
             Default: 255.
@@ -141,19 +107,18 @@ class OnlineRunner(BaseRunner):
             naming the frame, domain and loss terms, 'skip' goes on and counts it
             (``nonfinite_skipped`` in the summary). Default: 'stop'.
         max_iters, max_epochs: unused (the stream defines them), must be None.
+        **deprecated: the flat keys of the controller's parts before it had its
+            own section (``budget``, ``domain_detector``, ``alpha``, ...), moved
+            into ``controller`` with a warning
+            (:data:`~online_src.controller.DEPRECATED_RUNNER_KEYS`).
     """
 
     def __init__(self, model, batch_processor=None, optimizer=None, work_dir=None,
                  logger=None, meta=None, domain_order=STORM_ORDER,
-                 frames_per_domain=None, shuffle_stream=False, seed=0, adapt=True,
+                 frames_per_domain=None, shuffle_stream=False, seed=None, adapt=True,
                  replay_source=None, replay_buffer_size=0, shuffle_source=True,
-                 budget=None, budget_trigger='detector', domain_detector=None,
-                 adaptive_schedule=None, source_buffer=None, modular_training=False,
-                 training_policy='mad', total_modules=4, fixed_module=1, alpha=0.1,
-                 temperature=1.75, mad_time_update=True,
-                 mad_module_speeds=(4.21, 4.83, 5.11, 5.73), mad_loss=None,
-                 num_classes=19, ignore_index=255, nonfinite_loss='stop',
-                 max_iters=None, max_epochs=None):
+                 source_buffer=None, controller=None, num_classes=19, ignore_index=255,
+                 nonfinite_loss='stop', max_iters=None, max_epochs=None, **deprecated):
         super().__init__(model, batch_processor, optimizer, work_dir, logger, meta)
         if max_iters is not None or max_epochs is not None:
             raise ValueError('OnlineRunner: max_iters/max_epochs are given by the '
@@ -164,56 +129,30 @@ class OnlineRunner(BaseRunner):
         if frames_per_domain is not None and int(frames_per_domain) < 1:
             raise ValueError(f'OnlineRunner: frames_per_domain must be >= 1 or None, '
                              f'got {frames_per_domain}')
-        if budget is not None and int(budget) < 0:
-            raise ValueError(f'OnlineRunner: budget must be >= 0 or None, got {budget}')
-        if budget_trigger not in BUDGET_TRIGGERS:
-            raise ValueError(f'OnlineRunner: budget_trigger must be one of '
-                             f'{BUDGET_TRIGGERS}, got {budget_trigger!r}')
         check_nonfinite_mode(nonfinite_loss, 'OnlineRunner')
         self.nonfinite_loss = nonfinite_loss
         self.nonfinite_skipped = 0
-        detector_cfg = dict(domain_detector or {})
-        detector_on = bool(detector_cfg.pop('enabled', False))
-        if budget is not None and budget_trigger == 'detector' and not detector_on:
-            raise ValueError("OnlineRunner: budget_trigger='detector' needs "
-                             "domain_detector.enabled=True (or use "
-                             "budget_trigger='domain')")
         self.domain_order = list(domain_order)
         self.frames_per_domain = None if frames_per_domain is None else int(frames_per_domain)
         self.shuffle_stream = bool(shuffle_stream)
-        self.seed = int(seed)
+        self.seed = 0 if seed is None else int(seed)
         self.adapt = bool(adapt)
         self.replay_source = replay_source
         self.replay_buffer_size = int(replay_buffer_size)
         self.shuffle_source = bool(shuffle_source)
-        self.budget = None if budget is None else int(budget)
-        self.budget_trigger = budget_trigger
-        self.detector = build_domain_detector(**detector_cfg) if detector_on else None
-        self.schedule = build_schedule(**(adaptive_schedule or {}))
-        if isinstance(self.schedule, HamletSchedule):
-            if not detector_on:
-                raise ValueError("OnlineRunner: adaptive_schedule type='hamlet' needs "
-                                 "domain_detector.enabled=True (its budget starts at "
-                                 "detected changes)")
-            if budget is not None:
-                raise ValueError("OnlineRunner: adaptive_schedule type='hamlet' sets "
-                                 "its own budget; set runner.budget=None")
         self.source_buffer = dict(source_buffer or {})
         if self.source_buffer.get('size') is None:
             self.source_buffer = None
-        self.modular_training = bool(modular_training)
-        self.mad_loss = mad_loss
-        self.policy = build_training_policy(
-            training_policy, total_modules=total_modules, module=fixed_module,
-            alpha=alpha, temperature=temperature, time_update=mad_time_update,
-            module_speeds=mad_module_speeds, seed=seed) if modular_training else None
+        try:
+            self.controller = OnlineController(
+                **resolve_controller_cfg(controller, deprecated), seed=self.seed)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f'OnlineRunner: {err}') from err
         self.stream_accuracy = StreamAccuracy(num_classes, ignore_index)
         self.visit_accuracy = StreamAccuracy(num_classes, ignore_index)
         self.timer = StreamTimer()
-        self.budget_left = None if budget is None else self.budget
         self.frames_done = 0
         self.position = (0, 0)  # (visit, frames of the visit done)
-        self.reference = None
         self.replay = None
         self._resume_state = None
         self.targets = {}
@@ -243,13 +182,6 @@ class OnlineRunner(BaseRunner):
             g = torch.Generator().manual_seed(self.seed * 7919 + visit)
             order = torch.randperm(n, generator=g).tolist()
         return [order[i % n] for i in range(frames)]
-
-    def _reference_loss(self, img, img_metas, pred):
-        module = self.detector.reference_module
-        kwargs = {} if module is None else dict(module=module)
-        with torch.no_grad():
-            logits = self.reference.encode_decode(img, img_metas, **kwargs)
-        return float(F.cross_entropy(logits, pred.to(logits.device)))
 
     # -------------------------------------------------------------- the stream
     def run(self, data_loaders, workflow=None, **kwargs):
@@ -287,19 +219,7 @@ class OnlineRunner(BaseRunner):
         self.replay = ReplayBuffer(
             SourceStream(source_ds, src_bs, self.shuffle_source, self.seed),
             self.replay_buffer_size, self.seed)
-        signal = self.detector.signal if self.detector else None
-        if signal == 'reference_loss':
-            inner = getattr(self.method, 'model', self.method)
-            module = self.detector.reference_module
-            if module is not None and 'module' not in inspect.signature(
-                    inner.encode_decode).parameters:
-                raise ValueError(
-                    f'domain_detector.reference_module={module} needs a segmentor that '
-                    f'decodes from a module (ModularEncoderDecoder with a decoder '
-                    f'there); {type(inner).__name__} has none: set it to None')
-            self.reference = copy.deepcopy(inner).eval()
-            for p in self.reference.parameters():
-                p.requires_grad_(False)
+        self.controller.before_stream(self.method)
 
         if self.replay_source is None:
             self.replay_source = bool(getattr(self.method, 'needs_source', True))
@@ -311,8 +231,9 @@ class OnlineRunner(BaseRunner):
         self.model.train()
         self.logger.info(
             f'OnlineRunner: {len(self.domain_order)} visits {self.domain_order}, '
-            f'{self._max_iters} frames, adapt={self.adapt}, budget={self.budget}, '
-            f'detector={signal}, modular={self.modular_training}, start at '
+            f'{self._max_iters} frames, adapt={self.adapt}, '
+            f'budget={self.controller.budget.frames}, detector={self.controller.signal}, '
+            f'modules={self.controller.policy is not None}, start at '
             f'visit {self.position[0]} frame {self.position[1]}')
         self.call_hook('before_run')
         if fresh and self.adapt and callable(getattr(self.method, 'before_stream', None)):
@@ -326,8 +247,8 @@ class OnlineRunner(BaseRunner):
             self._epoch = visit
             self.data_loader = batches
             first = start_frame if visit == start_visit else 0
-            if first == 0 and self.budget is not None and self.budget_trigger == 'domain':
-                self.budget_left = self.budget
+            if first == 0:
+                self.controller.start_domain()
             self.call_hook('before_train_epoch')
             for f in range(first, len(batches)):
                 self._inner_iter = f
@@ -374,79 +295,57 @@ class OnlineRunner(BaseRunner):
         return {k: v for k, v in log_vars.items() if k not in bad}
 
     def _stream_frame(self, visit, name, batch):
+        """One frame: infer -> score -> decide -> train step -> observe."""
         device = self.device
         t0 = self.timer.now(device)
         target = unwrap_batch(batch, device)
         with torch.no_grad():
             out = self.method.online_inference(target['img'], target['img_metas'])
-        pred = out['pred']
         if 'gt_semantic_seg' in target:
-            areas = self.stream_accuracy.frame_areas(pred, target['gt_semantic_seg'], name)
+            areas = self.stream_accuracy.frame_areas(out['pred'], target['gt_semantic_seg'],
+                                                     name)
             self.stream_accuracy.add(name, areas)
             self.visit_accuracy.add(f'{visit}:{name}', areas)
-        extra = {}
-        # HAMLET's detector sees a frame after its step (a change counts from the
-        # next frame); the project's detector before it (the frame adapts).
-        detect_after = isinstance(self.detector, HamletDomainDetector)
-        if self.detector is not None and not detect_after:
-            self._detect(visit, name, target, pred, out, extra)
-        adapt = self.adapt and self.schedule.training() and (
-            self.budget_left is None or self.budget_left > 0)
-        step_seconds = 0.0
-        if adapt:
-            kwargs = {}
-            if self.policy is not None:
-                kwargs['train_from_module'] = self.policy.choose()
-            mix = self.schedule.current_mix_ratio()
-            if mix is not None:
-                kwargs['mix_ratio'] = mix
-            extra['lr_scale'] = self.schedule.apply(self.optimizer)
-            data_batch = {f'target_{k}': v for k, v in batch.items()}
-            if self.replay_source:
-                data_batch.update(self.replay.next())
-            ts = self.timer.now(device)
-            with guard_optimizer_step(self.optimizer, self.method
-                                      if self.nonfinite_loss == 'skip' else None) as guard:
-                outputs = self.model.train_step(data_batch, self.optimizer, **kwargs)
-            step_seconds = self.timer.now(device) - ts
-            log_vars = self._check_step(visit, name, dict(outputs.get('log_vars', {})),
-                                        guard)
-            if self.policy is not None:
-                loss = _loss_value(log_vars, self.mad_loss)
-                if np.isfinite(loss):
-                    self.policy.update(kwargs['train_from_module'], loss, step_seconds)
-                extra['module'] = kwargs['train_from_module']
-                for m, h in enumerate(self.policy.histogram(), start=1):
-                    extra[f'mad_hist.{m}'] = h
-            if log_vars:
-                self.log_buffer.update(log_vars, outputs.get('num_samples', 1))
-            if self.budget_left is not None:
-                self.budget_left -= 1
-        self.schedule.step()
-        if self.detector is not None and detect_after:
-            self._detect(visit, name, target, pred, out, extra)
+        frame = dict(img=target['img'], img_metas=target['img_metas'], inference=out)
+        decision = self.controller.decide(frame, self.optimizer, adapt=self.adapt)
+        self._log_changes(visit, name)
+        outputs, step_seconds = None, 0.0
+        if decision.adapt:
+            outputs, step_seconds = self._train_step(visit, name, batch, out, decision)
+        self.controller.observe(frame, decision, outputs, step_seconds)
+        self._log_changes(visit, name)
         frame_seconds = self.timer.now(device) - t0
-        self.timer.add(visit, adapt, frame_seconds, step_seconds)
-        extra.update(adapted=float(adapt), frame_time=frame_seconds)
-        if adapt:
+        self.timer.add(visit, decision.adapt, frame_seconds, step_seconds)
+        extra = dict(self.controller.log_vars, adapted=float(decision.adapt),
+                     frame_time=frame_seconds)
+        if decision.adapt:
             extra['step_time'] = step_seconds
         self.log_buffer.update(extra)
 
-    def _detect(self, visit, name, target, pred, out, extra):
-        """Feeds the frame's signal to the detector; reacts to a change."""
-        if self.detector.signal == 'entropy':
-            value = float(out['entropy'].float().mean())
-        else:
-            value = self._reference_loss(target['img'], target['img_metas'], pred)
-        det = self.detector.update(value)
-        extra['signal'] = value
-        if det['changed']:
+    def _train_step(self, visit, name, batch, inference, decision):
+        """The method's step on the frame (with a source batch when it needs one);
+        its outputs and duration."""
+        device = self.device
+        data_batch = {f'target_{k}': v for k, v in batch.items()}
+        if self.replay_source:
+            data_batch.update(self.replay.next())
+        ts = self.timer.now(device)
+        with guard_optimizer_step(self.optimizer, self.method
+                                  if self.nonfinite_loss == 'skip' else None) as guard:
+            outputs = self.model.train_step(data_batch, self.optimizer,
+                                            inference=inference, **decision.step_kwargs)
+        step_seconds = self.timer.now(device) - ts
+        log_vars = self._check_step(visit, name, dict(outputs.get('log_vars', {})), guard)
+        if log_vars:
+            self.log_buffer.update(log_vars, outputs.get('num_samples', 1))
+        return outputs, step_seconds
+
+    def _log_changes(self, visit, name):
+        for det in self.controller.changes:
             self.logger.info(
                 f'domain change detected at frame {self.frames_done} (visit {visit} '
                 f'{name}): jump {det["jump"]:+.4f} (relative {det["relative_jump"]:+.3f})')
-            self.schedule.on_change(det)
-            if self.budget is not None and self.budget_trigger == 'detector':
-                self.budget_left = self.budget
+        self.controller.changes = []
 
     def _finish(self):
         summary = self.summary()
@@ -468,8 +367,8 @@ class OnlineRunner(BaseRunner):
                              for k in self.stream_accuracy.keys()},
             visit_stream_accuracy={k: self.visit_accuracy.metrics(k)['mIoU']
                                    for k in self.visit_accuracy.keys()},
-            detected_changes=[list(c) for c in self.detector.changes]
-            if self.detector else [],
+            detected_changes=[list(c) for c in self.controller.detector.changes]
+            if self.controller.detector else [],
             nonfinite_skipped=self.nonfinite_skipped)
 
     def train(self):
@@ -485,8 +384,7 @@ class OnlineRunner(BaseRunner):
     def _online_state(self):
         state = dict(
             position=list(self.position), frames_done=self.frames_done,
-            iter=self.frames_done, budget_left=self.budget_left,
-            schedule=self.schedule.state_dict(),
+            iter=self.frames_done, controller=self.controller.state_dict(),
             stream_accuracy=self.stream_accuracy.state_dict(),
             visit_accuracy=self.visit_accuracy.state_dict(),
             timer=self.timer.state_dict(),
@@ -495,12 +393,6 @@ class OnlineRunner(BaseRunner):
             replay=self.replay.state_dict() if self.replay is not None else None,
             hooks={type(h).__name__: h.state_dict() for h in self.hooks
                    if callable(getattr(h, 'state_dict', None))})
-        if self.detector is not None:
-            state['detector'] = self.detector.state_dict()
-        if self.policy is not None:
-            state['policy'] = self.policy.state_dict()
-        if self.reference is not None:
-            state['reference'] = weights_to_cpu(self.reference.state_dict())
         return state
 
     def save_checkpoint(self, out_dir, filename_tmpl='iter_{}.pth', save_optimizer=True,
@@ -567,20 +459,14 @@ class OnlineRunner(BaseRunner):
 
     def _restore(self, state):
         """Restores the stream state once the stream parts exist (in :meth:`run`)."""
-        self.budget_left = state['budget_left']
-        self.schedule.load_state_dict(state['schedule'])
+        # checkpoints before the controller section kept its parts at the top level
+        self.controller.load_state_dict(state.get('controller', state))
         self.stream_accuracy.load_state_dict(state['stream_accuracy'])
         self.visit_accuracy.load_state_dict(state['visit_accuracy'])
         self.timer.load_state_dict(state['timer'])
         self.nonfinite_skipped = int(state.get('nonfinite_skipped', 0))
         if state.get('replay') is not None:
             self.replay.load_state_dict(state['replay'])
-        if self.detector is not None and 'detector' in state:
-            self.detector.load_state_dict(state['detector'])
-        if self.policy is not None and 'policy' in state:
-            self.policy.load_state_dict(state['policy'])
-        if self.reference is not None and 'reference' in state:
-            self.reference.load_state_dict(state['reference'])
         for hook in self.hooks:
             name = type(hook).__name__
             if name in state['hooks'] and callable(getattr(hook, 'load_state_dict', None)):

@@ -248,6 +248,6 @@ TRAINING_POLICIES = dict(fixed=FixedPolicy, random=RandomPolicy, mad=MADPolicy,
 def build_training_policy(training_policy='mad', **kwargs):
     """Builds a policy by name ('fixed', 'random', 'mad', 'mad_sampled')."""
     if training_policy not in TRAINING_POLICIES:
-        raise ValueError(f'unknown training_policy {training_policy!r}; expected one '
+        raise ValueError(f'unknown module_policy type {training_policy!r}; expected one '
                          f'of {sorted(TRAINING_POLICIES)}')
     return TRAINING_POLICIES[training_policy](**kwargs)

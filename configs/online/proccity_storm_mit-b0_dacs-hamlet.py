@@ -13,16 +13,15 @@ model = dict(type='ModularEncoderDecoder')
 # 8% fires ~12 times for the 10 changes). A DACS step costs ~5 inference frames:
 # 3 adapted frames per trigger ran at 0.49 of the run's own inference rate in
 # `make demo`, so 2 are adapted (0.61 with the DACS target-statistics pass).
-runner = dict(
-    budget=2,  # adapted frames after each detected change (+ the stream start)
-    budget_trigger='detector',
+runner = dict(controller=dict(
+    budget=dict(frames=2, trigger='detector'),  # adapted frames after each detected
+    #                                            change (+ the stream start)
     # the project's entropy detector (HAMLET's needs a trained module-1 decoder and
     # thresholds in its loss units, see _base_/online/hamlet.py)
-    domain_detector=dict(_delete_=True, enabled=True, type='relative', signal='entropy',
-                         window=5, threshold=0.08, min_frames=10),
-    adaptive_schedule=dict(lr_policy='adaptive', lr_gain=2.0, lr_max_scale=3.0,
-                           decay_frames=3),
-    # the project's sampled MAD over measured step times; alpha=0.9 keeps 10% of the
+    detector=dict(_delete_=True, enabled=True, type='relative', signal='entropy',
+                  window=5, threshold=0.08, min_frames=10),
+    schedule=dict(lr_policy='adaptive', lr_gain=2.0, lr_max_scale=3.0, decay_frames=3),
+    # the project's sampled MAD over measured step times; decay=0.9 keeps 10% of the
     # gain history per update, the setting the demo was measured with (HAMLET: 0.1)
-    modular_training=True, training_policy='mad_sampled', alpha=0.9, temperature=1.0,
-    mad_time_update=True)
+    module_policy=dict(enabled=True, type='mad_sampled', decay=0.9, temperature=1.0,
+                       time_update=True)))

@@ -15,6 +15,7 @@ objective).
 import logging
 import os.path as osp
 import time
+import warnings
 
 import torch
 from mmcv.runner import HOOKS, CheckpointHook, Hook, build_optimizer, build_runner
@@ -35,6 +36,7 @@ from mmseg_ext.models import build_train_model
 from mmseg_ext.models.builder import check_uda_cfg
 
 from .. import STORM_ORDER, OnlineRunner, check_domain_order
+from ..controller import DEPRECATED_RUNNER_KEYS, OnlineController, resolve_controller_cfg
 
 __all__ = ['train_online', 'run_online', 'build_online_model', 'check_online_cfg',
            'FINISHED_FILE', 'RUN_FILES']
@@ -64,7 +66,13 @@ def check_online_cfg(cfg, resume_from=None, overwrite=False):
                          f"{cfg.get('runner', {}).get('type')!r}")
     check_section_keys(cfg.runner, OnlineRunner, 'runner',
                        skip=('model', 'batch_processor', 'optimizer', 'work_dir',
-                             'logger', 'meta'))
+                             'logger', 'meta'),
+                       extra=DEPRECATED_RUNNER_KEYS)
+    with warnings.catch_warnings():  # old keys are warned about when the runner is built
+        warnings.simplefilter('ignore', FutureWarning)
+        OnlineController(**resolve_controller_cfg(
+            cfg.runner.get('controller'),
+            {k: v for k, v in cfg.runner.items() if k in DEPRECATED_RUNNER_KEYS}))
     if cfg.get('uda') is not None:
         check_uda_cfg({k: v for k, v in cfg.uda.items() if k != 'model'})
     check_section_keys(cfg.get('online_evaluation') or {}, OnlineEvalHook,
@@ -267,7 +275,8 @@ def _train_online(cfg, work_dir, timestamp, logger, meta, resume_from, model,
     train_sets, val_sets = _build_datasets(cfg)
 
     runner_cfg = dict(cfg.runner)
-    runner_cfg.setdefault('seed', seed)
+    if runner_cfg.get('seed') is None:  # the schema's None: the run's global seed
+        runner_cfg['seed'] = seed
     runner = build_runner(runner_cfg, default_args=dict(
         model=model, batch_processor=None, optimizer=optimizer, work_dir=work_dir,
         logger=logger, meta=meta))

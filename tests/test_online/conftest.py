@@ -127,7 +127,8 @@ class TinyMethod(nn.Module):
         ent = -(probs * probs.clamp_min(1e-12).log()).sum(1)
         return dict(pred=probs.argmax(1), entropy=ent.flatten(1).mean(1))
 
-    def train_step(self, data_batch, optimizer, train_from_module=None, mix_ratio=None):
+    def train_step(self, data_batch, optimizer, inference=None, train_from_module=None,
+                   mix_ratio=None):
         self.modules_seen.append(train_from_module)
         self.mix_ratios.append(mix_ratio)
         optimizer.zero_grad()
@@ -139,8 +140,9 @@ class TinyMethod(nn.Module):
         (loss_src + self.entropy_weight * loss_ent).backward()
         optimizer.step()
         self.local_iter += 1
-        return dict(log_vars=dict(loss_src=float(loss_src), loss_ent=float(loss_ent)),
-                    num_samples=len(data_batch['target_img']))
+        log_vars = dict(loss_src=float(loss_src.detach()), loss_ent=float(loss_ent.detach()))
+        return dict(log_vars=log_vars, num_samples=len(data_batch['target_img']),
+                    policy_loss=sum(log_vars.values()))
 
 
 for _name, _cls in (('TinyDomainDataset', TinyDomainDataset),

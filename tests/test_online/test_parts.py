@@ -50,7 +50,7 @@ def test_sampled_mad_prefers_the_cheap_module_with_equal_gain():
     clone = SampledMADPolicy(total_modules=4, alpha=0.5, temperature=0.1, seed=3)
     clone.load_state_dict(pol.state_dict())
     assert [clone.choose() for _ in range(5)] == [pol.choose() for _ in range(5)]
-    with pytest.raises(ValueError, match='unknown training_policy'):
+    with pytest.raises(ValueError, match='unknown module_policy type'):
         build_training_policy('greedy')
     with pytest.raises(ValueError, match=r'module must be in 1..4'):
         build_training_policy('fixed', module=5)
@@ -154,11 +154,16 @@ def test_hamlet_base_streams_as_published(tiny, tmp_path, repo_root):
     schema = Config.fromfile(base + 'online_runner.py').runner.to_dict()
     hamlet = Config.fromfile(base + 'hamlet.py').runner.to_dict()
     runner = {k: v for k, v in hamlet.items() if v != schema[k]}  # what hamlet.py sets
-    assert sorted(runner) == ['adaptive_schedule', 'domain_detector', 'mad_loss',
-                              'modular_training', 'source_buffer']
+    assert sorted(runner) == ['controller', 'source_buffer']
+    controller = runner['controller']
+    changed = {k: [n for n in v if v[n] != schema['controller'][k].get(n)]
+               for k, v in controller.items() if k != 'schedule'}
+    assert changed == dict(budget=[], detector=['enabled'],
+                           module_policy=['enabled', 'loss'])
+    assert controller['schedule']['type'] == 'hamlet'
     # the stream is 4 x 6 frames: windows of 2 frames, thresholds and budget in scale
-    runner['domain_detector'].update(window=2, threshold_up=0.01, threshold_down=-0.01)
-    runner['adaptive_schedule'].update(base_iters=2, max_iters=6, domain_range=(0.5, 2.0))
+    controller['detector'].update(window=2, threshold_up=0.01, threshold_down=-0.01)
+    controller['schedule'].update(base_iters=2, max_iters=6, domain_range=(0.5, 2.0))
     runner['source_buffer'].update(size=3, policy='uniform')  # the tiny source has no RCS
     cfg = tiny['cfg'](tmp_path / 'hamlet', frames_per_domain=6, **runner)
     cfg.model = TINY_MODULAR_MIT
@@ -168,7 +173,7 @@ def test_hamlet_base_streams_as_published(tiny, tmp_path, repo_root):
     out = train_online(cfg)
     fps = np.load(osp.join(cfg.work_dir, 'fps.npy'))
     adapted = [int(i) for i in np.flatnonzero(fps[:, 1])]
-    changes = [c[0] for c in out.detector.changes]
+    changes = [c[0] for c in out.controller.detector.changes]
     # nothing trains before the first detected change; each change opens a budget of
     # frames starting at the next frame
     assert changes and adapted and adapted[0] == changes[0]
@@ -189,6 +194,6 @@ def test_hamlet_base_streams_as_published(tiny, tmp_path, repo_root):
             chosen.append(replay.choose())
             replay.update(chosen[-1], r['mix.decode.loss_ce'])
     assert chosen == modules
-    assert out.policy.times_selected == [modules.count(m) for m in (1, 2, 3, 4)]
+    assert out.controller.policy.times_selected == [modules.count(m) for m in (1, 2, 3, 4)]
     # the source stream cycles through the 3-sample buffer
     assert len(out.replay.source.dataset) == 3

@@ -26,14 +26,14 @@ TINY_MIT = dict(
     (dict(type='TENT'), dict(), 4),
     (dict(type='DACS', pseudo_threshold=0.5), dict(replay_buffer_size=2), 4),
     (dict(type='DACS', pseudo_threshold=0.5),
-     dict(budget=1, budget_trigger='domain', modular_training=True,
-          training_policy='random'), 2),
+     dict(controller=dict(budget=dict(frames=1, trigger='domain'),
+                          module_policy=dict(enabled=True, type='random'))), 2),
 ])
 def test_methods_stream(tiny, tmp_path, uda, runner, adapted):
     cfg = tiny['cfg'](tmp_path / 'run', domain_order=['clear', '25mm'],
                       frames_per_domain=2, **runner)
-    cfg.model = dict(TINY_MIT, type='ModularEncoderDecoder') \
-        if runner.get('modular_training') else TINY_MIT
+    modular = 'controller' in runner
+    cfg.model = dict(TINY_MIT, type='ModularEncoderDecoder') if modular else TINY_MIT
     cfg.uda = uda
     cfg.optimizer = dict(type='AdamW', lr=1e-3)
     out = train_online(cfg)
@@ -44,5 +44,5 @@ def test_methods_stream(tiny, tmp_path, uda, runner, adapted):
     assert [r['after'] for r in rows] == ['init', 'clear', '25mm']
     if adapted == 0:  # nothing trains: every evaluation equals the initial one
         assert rows[2]['clear.mIoU'] == pytest.approx(rows[0]['clear.mIoU'])
-    if runner.get('modular_training'):
+    if modular:
         assert out.method.local_iter.item() == 2

@@ -356,8 +356,8 @@ def _stream_child(cfg, resume_from, overwrite, kill):
 
 def test_random_sigkills_then_resume_equal_the_uninterrupted_run(tiny, tmp_path):
     def config(path):
-        cfg = tiny['cfg'](path, domain_detector=dict(enabled=True, type='relative',
-                                                    window=2, min_frames=2))
+        cfg = tiny['cfg'](path, controller=dict(detector=dict(
+            enabled=True, type='relative', window=2, min_frames=2)))
         cfg.checkpoint_config = dict(by_epoch=False, interval=1)
         return cfg
 

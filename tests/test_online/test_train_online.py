@@ -54,23 +54,34 @@ def test_stream_writes_results_and_timing(tiny, tmp_path):
     assert osp.isfile(osp.join(cfg.work_dir, 'config.py'))
 
 
-def test_resume_after_crash_reproduces_uninterrupted_run(tiny, tmp_path):
+@pytest.mark.filterwarnings('ignore:runner.domain_detector is deprecated')
+@pytest.mark.parametrize('legacy', [False, True])
+def test_resume_after_crash_reproduces_uninterrupted_run(tiny, tmp_path, legacy):
+    """legacy: the crashed run has the flat runner keys of earlier configs and its
+    checkpoint keeps the controller's parts at the top of `online`, as before the
+    controller section."""
     ckpt = dict(by_epoch=False, interval=2)
-    ref_cfg = tiny['cfg'](tmp_path / 'ref', domain_detector=dict(enabled=True, type='relative', window=2,
-                                                                min_frames=2))
+    detector = dict(enabled=True, type='relative', window=2, min_frames=2)
+    ref_cfg = tiny['cfg'](tmp_path / 'ref', controller=dict(detector=detector))
     ref_cfg.checkpoint_config = ckpt
     ref = train_online(ref_cfg)
     ref_rows = _rows(ref_cfg.work_dir)
 
-    cfg = tiny['cfg'](tmp_path / 'crash', domain_detector=dict(enabled=True, type='relative', window=2,
-                                                               min_frames=2))
+    cfg = tiny['cfg'](tmp_path / 'crash', **(dict(domain_detector=detector) if legacy
+                                              else dict(controller=dict(detector=detector))))
     cfg.checkpoint_config = ckpt
     cfg.custom_hooks = [dict(type='CrashAt', frame=7)]
     with pytest.raises(KeyboardInterrupt, match='crash at frame 7'):
         train_online(cfg)
     assert len(_rows(cfg.work_dir)) == 3  # init, clear, 25mm finished before
     cfg.custom_hooks = []
-    resumed = train_online(cfg, resume_from=osp.join(cfg.work_dir, 'iter_6.pth'))
+    resume_from = osp.join(cfg.work_dir, 'iter_6.pth')
+    if legacy:
+        old = torch.load(resume_from, weights_only=False)
+        old['online'].update(old['online'].pop('controller'))
+        assert {'budget_left', 'schedule', 'detector'} <= set(old['online'])
+        torch.save(old, resume_from)
+    resumed = train_online(cfg, resume_from=resume_from)
     rows = _rows(cfg.work_dir)
     assert [r['after'] for r in rows] == [r['after'] for r in ref_rows]
     for a, b in zip(rows, ref_rows):
@@ -80,8 +91,8 @@ def test_resume_after_crash_reproduces_uninterrupted_run(tiny, tmp_path):
     for (k, v), (k2, v2) in zip(resumed.method.state_dict().items(),
                                 ref.method.state_dict().items()):
         assert torch.allclose(v.float(), v2.float(), atol=1e-6), k
-    assert resumed.detector.state_dict()['recent'] == pytest.approx(
-        ref.detector.state_dict()['recent'])
+    assert resumed.controller.detector.state_dict()['recent'] == pytest.approx(
+        ref.controller.detector.state_dict()['recent'])
     assert resumed.replay.source.dataset.dataset.draws == ref.replay.source.dataset.dataset.draws
     assert np.load(osp.join(cfg.work_dir, 'fps.npy')).shape == (12, 4)
 
@@ -90,6 +101,10 @@ def test_bad_input_fails_before_training(tiny, tmp_path):
     cfg = tiny['cfg'](tmp_path / 'bad', domain_order=['clear', '300mm'])
     with pytest.raises(ValueError, match=r"unknown domain\(s\) \['300mm'\]"):
         check_online_cfg(cfg)
+    cfg = tiny['cfg'](tmp_path / 'bad', controller=dict(budget=dict(frames=2)))
+    with pytest.raises(ValueError, match=r"budget.trigger='detector' needs "
+                                         r"controller.detector.enabled=True"):
+        check_online_cfg(cfg)  # the controller's sections, before any dataset is built
     cfg = tiny['cfg'](tmp_path / 'bad')
     cfg.data.train = cfg.data.train[1:]
     with pytest.raises(ValueError, match='data.train\\[0\\] must be the source dataset'):

@@ -18,26 +18,28 @@
 # their own.
 _base_ = ['online_runner.py']
 runner = dict(
-    domain_detector=dict(enabled=True, type='hamlet', signal='reference_loss',
-                         reference_module=1, window=75, threshold_up=0.23,
-                         threshold_down=-0.23),
-    adaptive_schedule=dict(
-        _delete_=True,
-        type='hamlet',
-        lr_policy='adaptive_slope',  # | 'adaptive_init' (2 x jump ratio added) | 'constant'
-        base_iters=750,  # budget before scaling by the jump
-        max_iters=4450,  # upper bound of a budget
-        reduce_training=(0.25, 0.75),  # budget factor after a fall, over domain_range
-        domain_range=(0.8, 2.55),  # signal of the source and the farthest domain
-        dynamic_mix=(0.5, 0.75),  # target share of ClassMix over domain_range
-        lr_far_scale=4.0,  # lr factor at the far end of domain_range
-        max_lr_scale=1e-3 / 1.5e-5,  # 'adaptive_init' bound (max_lr / lr)
-        uniform_lr=True),  # one lr for every param group (drops the head's x10)
     source_buffer=dict(size=1000, policy='rare_class_sampling', read='dataset'),
-    modular_training=True,
-    training_policy='mad',
-    alpha=0.1,
-    temperature=1.75,
-    mad_time_update=True,
-    mad_module_speeds=(4.21, 4.83, 5.11, 5.73),
-    mad_loss='mix.decode.loss_ce')  # DACS's mixed-image decode loss
+    controller=dict(
+        detector=dict(enabled=True, type='hamlet', signal='reference_loss',
+                      reference_module=1, window=75, threshold_up=0.23,
+                      threshold_down=-0.23),
+        schedule=dict(
+            _delete_=True,
+            type='hamlet',
+            lr_policy='adaptive_slope',  # | 'adaptive_init' (2 x jump ratio added) | 'constant'
+            base_iters=750,  # budget before scaling by the jump
+            max_iters=4450,  # upper bound of a budget
+            reduce_training=(0.25, 0.75),  # budget factor after a fall, over domain_range
+            domain_range=(0.8, 2.55),  # signal of the source and the farthest domain
+            dynamic_mix=(0.5, 0.75),  # target share of ClassMix over domain_range
+            lr_far_scale=4.0,  # lr factor at the far end of domain_range
+            max_lr_scale=1e-3 / 1.5e-5,  # 'adaptive_init' bound (max_lr / lr)
+            uniform_lr=True),  # one lr for every param group (drops the head's x10)
+        module_policy=dict(
+            enabled=True,
+            type='mad',
+            loss='mix.decode.loss_ce',  # DACS's mixed-image decode loss
+            decay=0.1,
+            temperature=1.75,
+            time_update=True,
+            module_speeds=(4.21, 4.83, 5.11, 5.73))))

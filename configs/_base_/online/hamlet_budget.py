@@ -5,10 +5,8 @@
 # frames outside it are inference only. The learning rate is boosted after a change
 # in proportion to the relative jump and decays back linearly.
 _base_ = ['online_runner.py']
-runner = dict(
-    budget=20,
-    budget_trigger='detector',
-    domain_detector=dict(_delete_=True, enabled=True, type='relative', signal='entropy',
-                         window=10, threshold=0.1, min_frames=10),
-    adaptive_schedule=dict(lr_policy='adaptive', lr_gain=2.0, lr_max_scale=3.0,
-                           decay_frames=20))
+runner = dict(controller=dict(
+    budget=dict(frames=20, trigger='detector'),
+    detector=dict(_delete_=True, enabled=True, type='relative', signal='entropy', window=10,
+                  threshold=0.1, min_frames=10),
+    schedule=dict(lr_policy='adaptive', lr_gain=2.0, lr_max_scale=3.0, decay_frames=20)))

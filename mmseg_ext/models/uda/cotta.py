@@ -98,10 +98,6 @@ class CoTTA(UDADecorator):
         self.aug_flip = aug_flip
         self.ema_model = make_reference_model(self.model, 'mirror')
         self.anchor_model = make_reference_model(self.model, 'mirror')
-        # (frame, its version, teacher/anchor state step, probs): the runner's
-        # online_inference and the following train_step see the same frame
-        # and the same teacher, so the costly multi-scale pass runs once.
-        self._deployed_cache = None
         self._restore_cache = None  # (parameter ids, groups) of restore()
 
     def frozen_models(self):
@@ -168,28 +164,27 @@ class CoTTA(UDADecorator):
     def deployed_probs(self, img, img_metas):
         """CoTTA's prediction: the teacher's scale-1 view where the anchor is
         confident, else the teacher's augmentation average."""
-        step = self.steps_done
-        cache = self._deployed_cache
-        # Same frame, same step: reuse. Compared by content, since the runner's
-        # copy for online_inference and the one scattered into train_step are
-        # different tensors on a GPU.
-        if cache is not None and cache[1] == step and cache[0].shape == img.shape \
-                and cache[0].device == img.device and torch.equal(cache[0], img):
-            return cache[2]
-        if step == 0:
+        if self.steps_done == 0:
             self.init_snapshots()
         anchor_conf = torch.softmax(self.anchor_model.encode_decode(img, img_metas),
                                     dim=1).max(1, keepdim=True)[0]
         averaged, plain = self.teacher_views(img, img_metas)
-        probs = torch.where(anchor_conf > self.anchor_threshold, plain, averaged)
-        self._deployed_cache = (img.detach().clone(), step, probs)
-        return probs
+        return torch.where(anchor_conf > self.anchor_threshold, plain, averaged)
 
-    def adapt(self, data_batch, log_vars, train_from_module=None, **step_kwargs):
-        """Cross-entropy of the student on the teacher's pseudo-labels."""
+    def adapt(self, data_batch, log_vars, train_from_module=None, inference=None,
+              **step_kwargs):
+        """Cross-entropy of the student on the teacher's pseudo-labels.
+
+        The pseudo-label is the deployed prediction: ``inference['probs']`` when
+        the runner passes the frame's ``online_inference`` output (the costly
+        multi-scale teacher pass then runs once per frame), else computed here.
+        """
         target_img = data_batch['target_img']
         target_img_metas = data_batch['target_img_metas']
-        probs = self.deployed_probs(target_img, target_img_metas)
+        if inference is not None and 'probs' in inference:
+            probs = inference['probs']
+        else:
+            probs = self.deployed_probs(target_img, target_img_metas)
         pseudo_label = probs.argmax(1, keepdim=True)
         losses = self.seg_losses(self.get_model(), target_img, target_img_metas,
                                  pseudo_label, train_from_module=train_from_module)

@@ -24,6 +24,7 @@ from ..utils.freeze import freeze
 from ..utils.norm_stats import resolve_norm_stats
 from .ema import ema_tensors, ema_update
 from .ewc import EWCPenalty
+from .reference import FrozenReference
 
 __all__ = ['UDADecorator', 'softmax_entropy', 'batch_norms', 'frozen_norm_stats',
            'batch_norm_stats']
@@ -171,6 +172,7 @@ class UDADecorator(BaseSegmentor):
                              f'{list(trainable_keys)} given without freeze_backbone=True')
         self.log_grad_magnitude = log_grad_magnitude
         self._grad_before = None  # gradients after the previous loss term
+        self._step_losses = []  # loss terms of the current step (policy_loss)
         self._fwd_args = set(inspect.signature(self.model.forward_train).parameters)
         self.register_buffer('local_iter', torch.zeros((), dtype=torch.long))
         self.steps_done = 0  # host copy of local_iter (set again on load)
@@ -282,12 +284,29 @@ class UDADecorator(BaseSegmentor):
             img_metas (list[dict]): their metas.
 
         Returns:
-            dict: ``pred`` (LongTensor ``[N, H, W]``) and ``entropy`` (mean
-            per-pixel softmax entropy in nats, ``[N]``).
+            dict: ``pred`` (LongTensor ``[N, H, W]``), ``entropy`` (mean
+            per-pixel softmax entropy in nats, ``[N]``) and ``probs`` (the
+            deployed softmax ``[N, C, H, W]``). The runner passes it back to
+            :meth:`train_step` as ``inference`` (CoTTA's step reuses ``probs``).
         """
         probs = self.deployed_probs(img, img_metas)
         entropy = -(probs * probs.clamp_min(1e-12).log()).sum(1)
-        return dict(pred=probs.argmax(1), entropy=entropy.flatten(1).mean(1))
+        return dict(pred=probs.argmax(1), entropy=entropy.flatten(1).mean(1),
+                    probs=probs)
+
+    def make_reference(self, module=None):
+        """The domain detector's reference signal: a frozen copy of the student
+        as it is now (the source model, before the stream).
+
+        Args:
+            module (int | None): the module the copy decodes from (HAMLET: 1,
+                its lightweight decoder); None: the full output. Default: None.
+
+        Returns:
+            FrozenReference: ``loss(img, img_metas, pred)`` is the copy's
+            cross-entropy against the prediction ``pred``.
+        """
+        return FrozenReference(self.get_model(), module)
 
     def deployed_probs(self, img, img_metas):
         """Softmax of the deployed model at image size (the student, eval mode)."""
@@ -338,7 +357,7 @@ class UDADecorator(BaseSegmentor):
         student: containers unpacked, tensors on the student's device."""
         return unwrap_batch(batch, next(self.get_model().parameters()).device)
 
-    def train_step(self, data_batch, optimizer, **step_kwargs):
+    def train_step(self, data_batch, optimizer, inference=None, **step_kwargs):
         """One online adaptation step (zero_grad, losses/backward, step).
 
         Args:
@@ -347,11 +366,18 @@ class UDADecorator(BaseSegmentor):
                 ``target_img``, ``target_img_metas`` and optionally
                 ``target_gt_semantic_seg``.
             optimizer (torch.optim.Optimizer): optimizer of the student.
+            inference (dict | None): what :meth:`online_inference` returned for
+                the batch's target frames with the current weights (the runner
+                passes it); methods that start from the deployed prediction
+                reuse it (CoTTA's teacher pass). None computes what is needed.
+                Default: None.
             **step_kwargs: ``train_from_module`` (modular training) and
                 ``mix_ratio`` (DACS); methods ignore what they do not use.
 
         Returns:
-            dict: ``log_vars`` (floats) and ``num_samples``.
+            dict: ``log_vars`` (floats), ``num_samples`` and ``policy_loss``
+            (float: the sum of the step's loss terms as logged, unweighted;
+            nan without any), what a modular-training policy learns from.
         """
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise TypeError(f'{type(self).__name__}.train_step needs one '
@@ -371,7 +397,8 @@ class UDADecorator(BaseSegmentor):
         optimizer.zero_grad()
         log_vars = OrderedDict()
         self._grad_before = None
-        self.adapt(data_batch, log_vars, **step_kwargs)
+        self._step_losses = []
+        self.adapt(data_batch, log_vars, inference=inference, **step_kwargs)
         if self.ewc is not None:
             penalty = self.ewc(self.get_model())
             self.backward(penalty, 'ewc', log_vars)
@@ -383,7 +410,8 @@ class UDADecorator(BaseSegmentor):
         self.local_iter += 1  # in place on the device, no sync
         self.steps_done += 1
         num = data_batch.get('target_img', data_batch.get('img'))
-        return dict(log_vars=log_vars, num_samples=len(num))
+        policy_loss = sum(self._step_losses) if self._step_losses else float('nan')
+        return dict(log_vars=log_vars, num_samples=len(num), policy_loss=policy_loss)
 
     @torch.no_grad()
     def update_norm_stats(self, img, img_metas):
@@ -465,6 +493,7 @@ class UDADecorator(BaseSegmentor):
         loss.backward(retain_graph=retain_graph)
         if log_value:
             log_vars[f'loss_{name}'] = float(loss.detach())
+            self._step_losses.append(log_vars[f'loss_{name}'])
         if self.log_grad_magnitude:
             params = [p for p in self.get_model().parameters() if p.requires_grad]
             grads = [p.grad.detach().clone() if p.grad is not None
@@ -488,6 +517,8 @@ class UDADecorator(BaseSegmentor):
         loss, parts = self._parse_losses(losses)
         parts.pop('loss', None)
         log_vars.update(add_prefix(parts, name))
+        # the loss terms by mmseg's rule (`_parse_losses` sums the keys with 'loss')
+        self._step_losses.extend(v for k, v in parts.items() if 'loss' in k)
         self.backward(weight * loss, name, log_vars, retain_graph=retain_graph,
                       log_value=False)
         return extra

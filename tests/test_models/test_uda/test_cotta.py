@@ -71,19 +71,22 @@ def test_bad_values_name_the_key(model_cfg, key, value, match):
         build(model_cfg, **{key: value})
 
 
-def test_train_step_reuses_the_deployed_prediction_of_the_same_frame(model_cfg,
+def test_train_step_takes_the_deployed_prediction_passed_as_inference(model_cfg,
                                                                       make_batch):
+    """The runner passes online_inference's output into train_step: the costly
+    teacher pass runs once per frame; without it the step computes it."""
     model = build(model_cfg, anchor_threshold=1 - 1e-6)
     batch = make_batch(source=False)
     opt = torch.optim.AdamW(model.model.parameters(), lr=1e-3)
-    model.online_inference(batch['target_img'], batch['target_img_metas'])
+    out = model.online_inference(batch['target_img'], batch['target_img_metas'])
+    assert out['probs'].shape[:2] == (1, model.num_classes)
+    assert torch.equal(out['pred'], out['probs'].argmax(1))
 
     def no_second_pass(*args):
         raise AssertionError('teacher augmentation pass ran twice')
 
     model.teacher_views = no_second_pass
-    assert model.train_step(batch, opt)['log_vars']['tgt.decode.loss_ce'] > 0
-    # next step: the teacher moved, so the same frame is predicted again
+    assert model.train_step(batch, opt, inference=out)['log_vars']['tgt.decode.loss_ce'] > 0
     with pytest.raises(AssertionError, match='ran twice'):
         model.train_step(batch, opt)
 
