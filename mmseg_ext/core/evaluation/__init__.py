@@ -1,3 +1,4 @@
+from .goals import PUBLISHED_ACDC, evaluate_goals, goal_lines, load_reports, parse_domain
 from .online_eval_hook import EVAL_DOMAINS, OnlineEvalHook
 from .report import (BOOTSTRAP, bootstrap_samples, bootstrap_weights, check_baselines,
                      compare_runs, confidence_interval, load_rows, miou_from_areas,
@@ -10,4 +11,5 @@ __all__ = ['EVAL_DOMAINS', 'OnlineEvalHook', 'SUMMARY_METRICS', 'ResultsTable',
            'atomic_np_save', 'atomic_write', 'atomic_write_json', 'plot_stream',
            'StreamAccuracy', 'areas_to_metrics', 'compare_runs', 'load_rows', 'report_markdown',
            'summarize_run', 'BOOTSTRAP', 'bootstrap_samples', 'bootstrap_weights',
-           'check_baselines', 'confidence_interval', 'miou_from_areas']
+           'check_baselines', 'confidence_interval', 'miou_from_areas', 'PUBLISHED_ACDC',
+           'evaluate_goals', 'goal_lines', 'load_reports', 'parse_domain']
