@@ -5,7 +5,8 @@
 # tools/data/proccity.py + tools/data/weather.py --fog 5 --night 5 --rain 5 --snow 5.
 _base_ = ['./proccity_storm.py']
 # Severity (1..5) of every condition; 5 is the hardest level ProcCity renders, like
-# ACDC's adverse images (not tuned on any method's result).
+# ACDC's adverse images (not tuned on any method's result). The domain names
+# below carry it (`fog5`): change both together.
 severity = 5
 _stream = dict(type='ProcCityDataset', data_root={{_base_.data_root}}, subset='test',
                validate='full', pipeline={{_base_.stream_pipeline}}, severity=severity)
@@ -14,15 +15,15 @@ _val = dict(type='ProcCityDataset', data_root={{_base_.data_root}}, subset='val'
 data = dict(
     train=[
         {{_base_.source_train}},
-        dict(_stream, weather='fog', domain=1),
-        dict(_stream, weather='night', domain=2),
-        dict(_stream, weather='rain', domain=3),
-        dict(_stream, weather='snow', domain=4),
+        dict(_stream, weather='fog', name='fog5', domain=1),
+        dict(_stream, weather='night', name='night5', domain=2),
+        dict(_stream, weather='rain', name='rain5', domain=3),
+        dict(_stream, weather='snow', name='snow5', domain=4),
     ],
     val=[
         {{_base_.val_clear}},
-        dict(_val, weather='fog', domain=1),
-        dict(_val, weather='night', domain=2),
-        dict(_val, weather='rain', domain=3),
-        dict(_val, weather='snow', domain=4),
+        dict(_val, weather='fog', name='fog5', domain=1),
+        dict(_val, weather='night', name='night5', domain=2),
+        dict(_val, weather='rain', name='rain5', domain=3),
+        dict(_val, weather='snow', name='snow5', domain=4),
     ])

@@ -13,13 +13,13 @@ _val = dict(type='ProcCityDataset', data_root={{_base_.data_root}}, subset='val'
 data = dict(
     train=[
         {{_base_.source_train}},
-        dict(_stream, weather='wet', domain=5),
-        dict(_stream, weather='lensdrops', domain=6),
-        dict(_stream, weather='motionblur', domain=7),
+        dict(_stream, weather='wet', name='wet5', domain=5),
+        dict(_stream, weather='lensdrops', name='lensdrops5', domain=6),
+        dict(_stream, weather='motionblur', name='motionblur5', domain=7),
     ],
     val=[
         {{_base_.val_clear}},
-        dict(_val, weather='wet', domain=5),
-        dict(_val, weather='lensdrops', domain=6),
-        dict(_val, weather='motionblur', domain=7),
+        dict(_val, weather='wet', name='wet5', domain=5),
+        dict(_val, weather='lensdrops', name='lensdrops5', domain=6),
+        dict(_val, weather='motionblur', name='motionblur5', domain=7),
     ])
