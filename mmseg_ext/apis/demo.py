@@ -210,7 +210,7 @@ def expected_frames(runs, protocols):
     return total
 
 
-def run_methods(runs, source_checkpoint, work_root, protocol=None):
+def run_methods(runs, source_checkpoint, work_root, protocol=None, data_root=None):
     """Runs every online config of ``runs`` from the source model.
 
     Args:
@@ -220,14 +220,20 @@ def run_methods(runs, source_checkpoint, work_root, protocol=None):
         protocol (str | None): a protocol file (``configs/_base_/online/proccity_*``)
             whose stream, held-out sets and evaluation replace the method config's;
             None runs the method configs as they are. Default: None.
+        data_root (str | None): the ProcCity root every dataset of the runs reads
+            (the suite's ``data.root``); None keeps the configs' roots.
+            Default: None.
 
     Returns:
         list[str]: the work dirs, in ``runs`` order.
     """
+    from ..datasets import set_data_root
     from .online import run_online
     work_dirs = []
     for name, cfg_file in runs.items():
         cfg = _method_config(cfg_file, protocol)
+        if data_root:
+            set_data_root(cfg.data, data_root)
         cfg.work_dir = osp.join(work_root, name)
         cfg.load_from = source_checkpoint
         cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
@@ -306,6 +312,11 @@ def run_benchmark(spec, title='ProcCity benchmark'):
         ``stage_seconds``, ``settings``.
     """
     check_baselines(list(spec['runs']), spec['baselines'])
+    source_root = Config.fromfile(spec['source']['config']).data.train.get('data_root')
+    if source_root != spec['data']['root']:
+        raise ValueError(f'benchmark: the source config {spec["source"]["config"]} '
+                         f'trains on {source_root!r}, the suite renders '
+                         f'{spec["data"]["root"]!r}; give both the same root')
     if spec.get('threads'):
         import torch
         torch.set_num_threads(int(spec['threads']))
@@ -322,7 +333,8 @@ def run_benchmark(spec, title='ProcCity benchmark'):
     for proto, proto_file in spec['protocols'].items():
         t = time.perf_counter()
         root = osp.join(spec['work_root'], proto)
-        work_dirs = run_methods(spec['runs'], spec['source']['checkpoint'], root, proto_file)
+        work_dirs = run_methods(spec['runs'], spec['source']['checkpoint'], root, proto_file,
+                                data_root=spec['data']['root'])
         times[f'online_runs_{proto}'] = time.perf_counter() - t
         found, table = compare_runs(work_dirs, list(spec['runs']), out_dir=root,
                                     baselines=spec['baselines'])
