@@ -1,12 +1,15 @@
-"""ProcCity clear / rain / fog sets (procedural scenes of :mod:`mmseg_ext.datasets.synth`)."""
+"""ProcCity clear / rain / fog / graded-condition sets (procedural scenes of
+:mod:`mmseg_ext.datasets.synth`)."""
 from mmseg.datasets import DATASETS
 
 from .cityscapes_domain import CityscapesDomainDataset
 from .rain_cityscapes import derived_dirs_guard
-from .synth.layout import rain_dir
+from .synth.conditions import CONDITIONS
+from .synth.layout import condition_dir, rain_dir
+from .synth.lens import check_severity
 from .synth.weather import beta_tag
 
-_WEATHERS = ('clear', 'rain', 'fog')
+_WEATHERS = ('clear', 'rain', 'fog') + CONDITIONS
 
 
 @DATASETS.register_module()
@@ -14,23 +17,27 @@ class ProcCityDataset(CityscapesDomainDataset):
     """ProcCity in the layouts of Cityscapes, rainy Cityscapes and Foggy Cityscapes.
 
     ``tools/data/proccity.py`` writes the clear set, ``tools/data/weather.py`` the
-    rain and fog sets next to it (see :mod:`mmseg_ext.datasets.synth.layout`).
+    rain, fog and graded-condition sets next to it (see
+    :mod:`mmseg_ext.datasets.synth.layout`; the conditions are in ``docs/proccity.md``).
 
     Args:
-        weather (str): 'clear', 'rain' or 'fog'. Default: 'clear'.
+        weather (str): 'clear', 'rain', 'fog', or a graded condition: 'night',
+            'wet', 'snow', 'lensdrops', 'motionblur'. Default: 'clear'.
         rain_rate (float | None): Rain rate in mm/h, required for 'rain'. Default: None.
         visibility (float | None): Fog visibility in metres, required for 'fog'.
             Default: None.
-        subset (str): 'train' or 'val' folder. Default: 'train'.
-        name (str | None): Domain name; 'clear', ``'{R}mm'`` or ``'fog{V}m'`` when
-            None. Default: None.
-        domain (float | None): Domain value; 0, the rain rate or the visibility when
-            None. Default: None.
+        severity (int | None): Severity 1..5, required for a graded condition.
+            Default: None.
+        subset (str): 'train', 'val' or 'test' folder. Default: 'train'.
+        name (str | None): Domain name; 'clear', ``'{R}mm'``, ``'fog{V}m'`` or
+            ``'{weather}{severity}'`` (e.g. 'night3') when None. Default: None.
+        domain (float | None): Domain value; 0, the rain rate, the visibility or the
+            severity when None. Default: None.
         **kwargs: :class:`CityscapesDomainDataset` arguments.
     """
 
-    def __init__(self, weather='clear', rain_rate=None, visibility=None, subset='train',
-                 name=None, domain=None, **kwargs):
+    def __init__(self, weather='clear', rain_rate=None, visibility=None, severity=None,
+                 subset='train', name=None, domain=None, **kwargs):
         if weather not in _WEATHERS:
             raise ValueError(f'ProcCityDataset: weather must be one of {_WEATHERS}, '
                              f'got {weather!r}')
@@ -45,6 +52,14 @@ class ProcCityDataset(CityscapesDomainDataset):
                                  f'(mm/h), got {rain_rate!r}')
             default_name, default_domain = f'{rain_rate:g}mm', rain_rate
             dirs['img_dir'] = rain_dir(subset, rain_rate)
+        elif weather in CONDITIONS:
+            try:
+                severity = check_severity(severity)
+            except (TypeError, ValueError):
+                raise ValueError(f'ProcCityDataset: weather={weather} needs severity in '
+                                 f'1..5, got {severity!r}') from None
+            default_name, default_domain = f'{weather}{severity}', severity
+            dirs['img_dir'] = condition_dir(subset, weather, severity)
         else:
             if visibility is None or visibility <= 0:
                 raise ValueError(f'ProcCityDataset: weather=fog needs visibility > 0 (m), '
@@ -55,6 +70,7 @@ class ProcCityDataset(CityscapesDomainDataset):
         self.weather = weather
         self.rain_rate = rain_rate
         self.visibility = visibility
+        self.severity = severity
         self.subset = subset
         super().__init__(name=default_name if name is None else name,
                          domain=default_domain if domain is None else domain,

@@ -38,8 +38,8 @@ def proccity_root(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('proccity') / 'pc')
     _tool('proccity').main([root, '--train', '3', '--val', '2', '--size', '32', '64',
                             '--seed', '5', '--workers', '1', '--no-progress'])
-    _tool('weather').main([root, '--rain', '25', '200', '--fog', '150', '--workers', '1',
-                           '--no-progress'])
+    _tool('weather').main([root, '--rain', '25', '200', '--fog', '150', '--night', '2',
+                           '--lensdrops', '5', '--workers', '1', '--no-progress'])
     return root
 
 
@@ -69,8 +69,8 @@ def test_same_seed_same_bytes(proccity_root, tmp_path):
     again = str(tmp_path / 'again')
     _tool('proccity').main([again, '--train', '3', '--val', '2', '--size', '32', '64',
                             '--seed', '5', '--workers', '2', '--no-progress'])
-    _tool('weather').main([again, '--rain', '25', '200', '--fog', '150', '--workers', '2',
-                           '--no-progress'])
+    _tool('weather').main([again, '--rain', '25', '200', '--fog', '150', '--night', '2',
+                           '--lensdrops', '5', '--workers', '2', '--no-progress'])
     assert _digest(again) == _digest(proccity_root)
 
 
@@ -80,6 +80,8 @@ def test_weather_layouts_read_by_datasets(proccity_root):
         'clear': dict(weather='clear'),
         '200mm': dict(weather='rain', rain_rate=200),
         'fog150m': dict(weather='fog', visibility=150),
+        'night2': dict(weather='night', severity=2),
+        'lensdrops5': dict(weather='lensdrops', severity=5),
     }
     loaded = {}
     for name, kw in sets.items():
@@ -89,7 +91,10 @@ def test_weather_layouts_read_by_datasets(proccity_root):
         loaded[name] = ds[1]
     assert osp.isfile(f'{proccity_root}/leftImg8bit_foggy/val/dunmore/'
                       f'dunmore_000001_000019_leftImg8bit_foggy_beta_0.02.png')
-    for name in ('200mm', 'fog150m'):
+    assert osp.isfile(f'{proccity_root}/leftImg8bit_night/val/s2/dunmore/'
+                      f'dunmore_000001_000019_leftImg8bit.png')
+    assert osp.isfile(f'{proccity_root}/camera/val/dunmore/dunmore_000001_000019_camera.json')
+    for name in ('200mm', 'fog150m', 'night2'):
         np.testing.assert_array_equal(loaded[name]['gt_semantic_seg'],
                                       loaded['clear']['gt_semantic_seg'])
         assert np.abs(loaded[name]['img'].astype(int) - loaded['clear']['img']).mean() > 5
@@ -118,9 +123,64 @@ def test_class_stats_tool_matches_bincount(proccity_root, tmp_path):
     lab = cv2.imread(f'{proccity_root}/{stats[1]["file"]}', cv2.IMREAD_UNCHANGED)
     counts = np.bincount(lab.ravel(), minlength=19)
     assert {k: v for k, v in stats[1].items() if k != 'file'} == \
-        {str(c): int(n) for c, n in enumerate(counts) if n}
+        {str(c): int(n) for c, n in enumerate(counts[:19]) if n}
     with open(f'{proccity_root}/samples_with_class.json') as f:
         with_class = json.load(f)
     assert sum(len(v) for v in with_class.values()) == sum(len(s) - 1 for s in stats)
     with pytest.raises(FileNotFoundError, match='label directory .*gtFine/test does not'):
         _tool('class_stats').main([proccity_root, '--ann-dir', 'gtFine/test'])
+
+
+def test_condition_arguments(proccity_root, tmp_path):
+    with pytest.raises(ValueError, match='severity must be an integer in 1..5, got 7'):
+        _tool('weather').main([proccity_root, '--rain', '--fog', '--snow', '7', '--workers',
+                               '1', '--no-progress'])
+    with pytest.raises(ValueError, match='ProcCityDataset: weather=snow needs severity in '
+                                         r'1..5, got None'):
+        build_dataset(dict(type='ProcCityDataset', data_root=proccity_root, weather='snow',
+                           subset='val', pipeline=[]))
+    ds = build_dataset(dict(type='ProcCityDataset', data_root=proccity_root, weather='night',
+                            severity=2, subset='train', pipeline=[]))
+    assert (ds.name, ds.domain, len(ds)) == ('night2', 2, 3)
+    # a tree without camera files (rendered before version 2) is refused by name
+    root = str(tmp_path / 'old')
+    _tool('proccity').main([root, '--train', '0', '--val', '1', '--size', '32', '64',
+                            '--workers', '1', '--no-progress'])
+    os.remove(f'{root}/camera/val/dunmore/dunmore_000000_000019_camera.json')
+    with pytest.raises(FileNotFoundError, match='has no camera file .*dunmore_000000_000019'):
+        _tool('weather').main([root, '--rain', '25', '--fog', '--workers', '1',
+                               '--no-progress'])
+
+
+def test_target_style_and_test_split(tmp_path):
+    root = str(tmp_path / 'tgt')
+    _tool('proccity').main([root, '--city', 'target', '--train', '0', '--val', '1', '--test',
+                            '2', '--size', '32', '64', '--workers', '1', '--no-progress'])
+    with open(f'{root}/proccity.json') as f:
+        meta = json.load(f)
+    assert (meta['style'], meta['version'], meta['splits']) == \
+        ('target', 2, {'train': 0, 'val': 1, 'test': 2})
+    assert len(os.listdir(f'{root}/leftImg8bit/test/eastwick')) == 2
+    # weather renders every split present by default
+    assert _tool('weather').main([root, '--rain', '--fog', '--wet', '1', '--workers', '1',
+                                  '--no-progress']) is None
+    assert sorted(os.listdir(f'{root}/leftImg8bit_wet')) == ['test', 'val']
+
+
+def test_contact_sheet_tool(tmp_path):
+    out = str(tmp_path / 'sheets')
+    _tool('contact_sheet').main([out, '--seeds', '0', '1', '--conditions', 'night', 'fog',
+                                 '--size', '32', '64', '--colors', '0'])
+    night = cv2.imread(f'{out}/night.png')
+    fog = cv2.imread(f'{out}/fog.png')
+    cities = cv2.imread(f'{out}/cities.png')
+    assert night.shape == (2 * 32, 6 * 64, 3)  # clear + 5 severities per scene row
+    assert fog.shape == (2 * 32, 5 * 64, 3)  # clear + 4 visibilities
+    assert cities.shape == (4 * 32, 4 * 64, 3)  # 2 source rows above 2 target rows
+    # the first tile is the clear scene; the night tiles darken left to right
+    ref = render_scene(0, 32, 64)[0]
+    np.testing.assert_array_equal(night[:32, :64, ::-1], ref)
+    means = [night[:, 64 * k:64 * (k + 1)].mean() for k in range(1, 6)]
+    assert means[0] > means[-1]
+    with pytest.raises(ValueError, match="unknown condition 'hail'"):
+        _tool('contact_sheet').main([out, '--conditions', 'hail', '--size', '32', '64'])

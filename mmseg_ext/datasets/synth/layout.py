@@ -6,11 +6,16 @@ Clear set (Cityscapes layout)::
     OUT/gtFine/{split}/<city>/<name>_gtFine_labelTrainIds.png    trainIds, 255 = ignore
     OUT/depth/{split}/<city>/<name>_depth.png                    uint16 depth in centimetres
                                                                  (65535 = sky / beyond 655 m)
+    OUT/camera/{split}/<city>/<name>_camera.json                 Cityscapes camera file
+                                                                 (intrinsic fx fy u0 v0,
+                                                                 extrinsic z = height)
 
 Weather sets, next to the clear one and sharing its labels::
 
     OUT/leftImg8bit/{split}/rain/{R}mm/rainy_image/<city>/<name>_leftImg8bit.png
     OUT/leftImg8bit_foggy/{split}/<city>/<name>_leftImg8bit_foggy_beta_{beta}.png
+    OUT/leftImg8bit_{condition}/{split}/s{S}/<city>/<name>_leftImg8bit.png
+        condition in night, wet, snow, lensdrops, motionblur; severity S in 1..5
 
 The weather writer works on any tree in this layout with depth, so real
 Cityscapes works too once its depth (e.g. from disparity: ``Z = B f / d``) is
@@ -29,7 +34,7 @@ from ...core.fileio import atomic_write
 
 __all__ = [
     'CITIES', 'DEPTH_SCALE', 'DEPTH_SKY', 'save_depth', 'load_depth', 'write_proccity',
-    'write_weather', 'rain_dir', 'foggy_name',
+    'write_weather', 'rain_dir', 'foggy_name', 'condition_dir', 'camera_path',
 ]
 
 #: Cities of ProcCity per split (images are spread round-robin over them).
@@ -40,6 +45,9 @@ DEPTH_SCALE = 100.0
 #: uint16 code for sky or anything beyond 655.34 m.
 DEPTH_SKY = 65535
 _SPLIT_CODE = {'train': 1, 'val': 2, 'test': 3}
+#: Version of the renderers in ``proccity.json`` (2: shared camera files, conditions,
+#: richer scenes); a cached tree of another version must be rendered again.
+RENDER_VERSION = 2
 
 
 def save_depth(path, depth):
@@ -73,13 +81,23 @@ def _scene_seed(seed, split, index):
     return int(np.random.SeedSequence([seed, _SPLIT_CODE[split], index]).generate_state(1)[0])
 
 
-def _write_one(job, out_dir, height, width, seed):
+def camera_path(root, split, city, name):
+    """Cityscapes camera file of image ``name``."""
+    return osp.join(root, 'camera', split, city, f'{name}_camera.json')
+
+
+def _write_one(job, out_dir, height, width, seed, style):
+    from .camera import save_camera
     from .proccity import render_scene
     split, index = job
     cities = CITIES[split]
     city = cities[index % len(cities)]
     name = f'{city}_{index:06d}_000019'
-    img, label, depth = render_scene(_scene_seed(seed, split, index), height, width)
+    img, label, depth, camera = render_scene(_scene_seed(seed, split, index), height, width,
+                                             style=style, with_camera=True)
+    cam_path = camera_path(out_dir, split, city, name)
+    os.makedirs(osp.dirname(cam_path), exist_ok=True)
+    save_camera(cam_path, camera)
     _imwrite(osp.join(out_dir, 'leftImg8bit', split, city, f'{name}_leftImg8bit.png'), img)
     _imwrite(osp.join(out_dir, 'gtFine', split, city, f'{name}_gtFine_labelTrainIds.png'), label)
     depth_path = osp.join(out_dir, 'depth', split, city, f'{name}_depth.png')
@@ -99,7 +117,8 @@ def _run(fn, jobs, workers, desc, progress):
     return results
 
 
-def write_proccity(out_dir, splits, size=(128, 256), seed=0, workers=2, progress=True):
+def write_proccity(out_dir, splits, size=(128, 256), seed=0, workers=2, progress=True,
+                   style='source'):
     """Renders ProcCity into ``out_dir`` in the Cityscapes layout.
 
     Args:
@@ -112,6 +131,8 @@ def write_proccity(out_dir, splits, size=(128, 256), seed=0, workers=2, progress
             Default: 0.
         workers (int): Processes rendering in parallel. Default: 2.
         progress (bool): Show a tqdm progress bar. Default: True.
+        style (str): 'source' or 'target' city (:data:`.proccity.STYLES`).
+            Default: 'source'.
 
     Returns:
         dict: the metadata written to ``out_dir/proccity.json`` (sizes, seed and
@@ -119,6 +140,9 @@ def write_proccity(out_dir, splits, size=(128, 256), seed=0, workers=2, progress
         split are written next to it (``sample_class_stats.json``,
         ``samples_with_class.json``).
     """
+    from .proccity import STYLES
+    if style not in STYLES:
+        raise ValueError(f'unknown ProcCity style {style!r}; expected one of {sorted(STYLES)}')
     for split, n in splits.items():
         if split not in CITIES:
             raise ValueError(f'unknown ProcCity split {split!r}; expected one of {sorted(CITIES)}')
@@ -126,10 +150,12 @@ def write_proccity(out_dir, splits, size=(128, 256), seed=0, workers=2, progress
             raise ValueError(f'number of {split} images must be >= 0, got {n}')
     height, width = size
     jobs = [(split, i) for split, n in splits.items() for i in range(n)]
-    fn = partial(_write_one, out_dir=out_dir, height=height, width=width, seed=seed)
+    fn = partial(_write_one, out_dir=out_dir, height=height, width=width, seed=seed,
+                 style=style)
     counts = _run(fn, jobs, workers, 'ProcCity', progress)
     total = np.sum(counts, axis=0) if counts else np.zeros(256, np.int64)
-    meta = dict(seed=seed, size=[height, width], splits=dict(splits),
+    meta = dict(seed=seed, size=[height, width], splits=dict(splits), style=style,
+                version=RENDER_VERSION,
                 depth=dict(file='depth/{split}/<city>/<name>_depth.png', unit='cm',
                            dtype='uint16', sky=DEPTH_SKY),
                 class_pixels={str(c): int(total[c]) for c in range(256) if total[c]})
@@ -153,6 +179,12 @@ def foggy_name(name, beta):
     return f'{name}_leftImg8bit_foggy_beta_{beta}.png'
 
 
+def condition_dir(subset, weather, severity):
+    """Image directory of ``weather`` (a :data:`.conditions.CONDITIONS` name) at
+    ``severity`` 1..5, relative to the root; file names as in the clear set."""
+    return osp.join(f'leftImg8bit_{weather}', subset, f's{int(severity)}')
+
+
 def _clear_images(root, split):
     img_root = osp.join(root, 'leftImg8bit', split)
     if not osp.isdir(img_root):
@@ -170,59 +202,101 @@ def _clear_images(root, split):
     return found
 
 
-def _weather_one(job, root, split, rain, fog, seed):
+def _read_sample(root, split, city, name, need_label):
     import cv2
 
-    from .weather import beta_tag, render_fog, render_rain
-    city, name = job
+    from .camera import load_camera
     src = osp.join(root, 'leftImg8bit', split, city, f'{name}_leftImg8bit.png')
     bgr = cv2.imread(src, cv2.IMREAD_COLOR)
     if bgr is None:
         raise IOError(f'cannot read image {src}')
-    img = bgr[..., ::-1]
     depth_path = osp.join(root, 'depth', split, city, f'{name}_depth.png')
     if not osp.isfile(depth_path):
         raise FileNotFoundError(f'image {src} has no depth map {depth_path}')
-    depth = load_depth(depth_path)
+    cam_path = camera_path(root, split, city, name)
+    if not osp.isfile(cam_path):
+        raise FileNotFoundError(f'image {src} has no camera file {cam_path} (render the '
+                                f'clear set again with tools/data/proccity.py)')
+    label = None
+    if need_label:
+        lab_path = osp.join(root, 'gtFine', split, city, f'{name}_gtFine_labelTrainIds.png')
+        label = cv2.imread(lab_path, cv2.IMREAD_UNCHANGED)
+        if label is None:
+            raise FileNotFoundError(f'image {src} has no label map {lab_path}')
+    return bgr[..., ::-1], label, load_depth(depth_path), load_camera(cam_path)
+
+
+def _weather_one(job, root, split, rain, fog, conditions, seed):
+    from .conditions import render_condition
+    from .weather import beta_tag, render_fog, render_rain
+    city, name = job
+    img, label, depth, camera = _read_sample(root, split, city, name, bool(conditions))
     key = zlib.crc32(f'{split}/{city}/{name}'.encode())
     for rate in rain:
         rng = np.random.default_rng([seed, key, int(round(rate * 1000))])
-        out = render_rain(img, depth, rate, rng)
+        out = render_rain(img, depth, rate, rng, camera=camera)
         _imwrite(osp.join(root, rain_dir(split, rate), city, f'{name}_leftImg8bit.png'), out)
     for vis in fog:
-        out = render_fog(img, depth, vis)
+        out = render_fog(img, depth, vis, camera=camera)
         _imwrite(osp.join(root, 'leftImg8bit_foggy', split, city,
                           foggy_name(name, beta_tag(vis))), out)
+    for cond, severities in conditions:
+        for sev in severities:
+            rng = np.random.default_rng([seed, key, zlib.crc32(cond.encode()), sev])
+            out = render_condition(cond, img, label, depth, camera, sev, rng)
+            _imwrite(osp.join(root, condition_dir(split, cond, sev), city,
+                              f'{name}_leftImg8bit.png'), out)
+
+
+def present_splits(root):
+    """The ProcCity splits that have a clear image directory under ``root``."""
+    return tuple(s for s in CITIES if osp.isdir(osp.join(root, 'leftImg8bit', s)))
 
 
 def write_weather(root, rain=(25, 50, 75, 100, 200), fog=(750, 375, 150, 75),
-                  splits=('train', 'val'), seed=0, workers=2, progress=True):
-    """Renders rain and fog versions of every clear image of ``root``.
+                  splits=None, seed=0, workers=2, progress=True, conditions=None):
+    """Renders rain, fog and the severity-graded conditions of every clear image.
 
     Args:
-        root (str): Root in the layout above, with ``depth/``.
+        root (str): Root in the layout above, with ``depth/`` and ``camera/``
+            (and ``gtFine/`` for the conditions).
         rain (Sequence[float]): Rain rates in mm/h. Default: (25, 50, 75, 100, 200).
         fog (Sequence[float]): Fog visibilities in m. Default: (750, 375, 150, 75).
-        splits (Sequence[str]): Splits to render. Default: ('train', 'val').
-        seed (int): Seed of the drops; the output is a function of (seed, image,
-            rate). Default: 0.
+        splits (Sequence[str] | None): Splits to render; every split present under
+            ``leftImg8bit/`` when None. Default: None.
+        seed (int): Seed of the randomness; the output is a function of (seed,
+            image, condition, level). Default: 0.
         workers (int): Processes rendering in parallel. Default: 2.
         progress (bool): Show a tqdm progress bar. Default: True.
+        conditions (dict[str, Sequence[int]] | None): Condition name
+            (:data:`.conditions.CONDITIONS`) -> severities 1..5. Default: None.
 
     Returns:
         int: the number of clear images processed.
     """
+    from .conditions import CONDITIONS
+    from .lens import check_severity
     for rate in rain:
         if rate <= 0:
             raise ValueError(f'rain rates must be > 0 mm/h, got {rate}')
     for vis in fog:
         if vis <= 0:
             raise ValueError(f'fog visibilities must be > 0 m, got {vis}')
+    conds = []
+    for name, sevs in (conditions or {}).items():
+        if name not in CONDITIONS:
+            raise ValueError(f'unknown condition {name!r}; expected one of {CONDITIONS}')
+        conds.append((name, tuple(check_severity(s) for s in sevs)))
+    if splits is None:
+        splits = present_splits(root)
+        if not splits:
+            raise FileNotFoundError(f'no clear images: no leftImg8bit/{{train,val,test}} '
+                                    f'under {root}')
     n = 0
     for split in splits:
         jobs = _clear_images(root, split)
         fn = partial(_weather_one, root=root, split=split, rain=tuple(rain), fog=tuple(fog),
-                     seed=seed)
+                     conditions=tuple(conds), seed=seed)
         _run(fn, jobs, workers, f'weather {split}', progress)
         n += len(jobs)
     return n

@@ -20,9 +20,10 @@ images, giving a long-tailed pixel frequency as in Cityscapes.
 """
 import numpy as np
 
+from .camera import Camera
 from .labels import TRAIN_ID
 
-__all__ = ['render_scene']
+__all__ = ['render_scene', 'STYLES']
 
 _T = TRAIN_ID
 SKY_DEPTH = np.inf
@@ -50,8 +51,10 @@ class _Canvas:
         self.h, self.w = height, width
         self.f = width * rng.uniform(0.8, 1.0)
         self.cx = width * (0.5 + rng.uniform(-0.04, 0.04))
-        self.yh = height * rng.uniform(0.38, 0.48)
-        self.hc = rng.uniform(1.3, 1.7)
+        self.yh = height * rng.uniform(0.33, 0.52)  # pitch, as a principal-point shift
+        self.hc = rng.uniform(1.2, 2.2)  # cars to vans
+        self.camera = Camera(f=float(self.f), cx=float(self.cx), cy=float(self.yh),
+                             height=float(self.hc))
         xs = np.arange(width, dtype=np.float32) + 0.5
         ys = np.arange(height, dtype=np.float32) + 0.5
         self.u = ((xs - self.cx) / self.f)[None, :]
@@ -87,14 +90,14 @@ def _textured(base, noise, strength):
 
 
 # --------------------------------------------------------------------------- sky
-def _draw_sky(cv, overcast):
+def _draw_sky(cv, st, overcast):
     rng = cv.rng
     if overcast:
         top = _vary(rng, (150, 155, 165), 0.05)
         hor = _vary(rng, (200, 200, 205), 0.04)
     else:
-        top = _vary(rng, (70, 120, 200), 0.06)
-        hor = _vary(rng, (185, 205, 230), 0.05)
+        top = _vary(rng, st['sky'][0], 0.06)
+        hor = _vary(rng, st['sky'][1], 0.05)
     t = np.clip(cv.v / max(float(cv.v.max()), 1e-3), 0, 1)[..., None]
     sky = hor * (1 - t) + top * t
     clouds = np.clip((cv.coarse - 0.45) * 2.5, 0, 1)[..., None] * rng.uniform(0.2, 0.7)
@@ -115,13 +118,23 @@ def _draw_ground(cv, lay):
     sw = np.where(left, lay['sidewalk_l'], lay['sidewalk_r'])
     verge_is_terrain = np.where(left, lay['verge_l'], lay['verge_r'])
     adx = np.abs(dx)
-    road = adx < rw
+    crossing = _in_crossing(lay, z)
+    road = (adx < rw) | crossing
     side = (~road) & (adx < rw + sw)
     verge = (~road) & (~side)
-    # road: asphalt with dashed centre line, edge lines and a crosswalk
+    # road: asphalt with repaired patches (or cobbles), dashed centre line, edge
+    # lines and a crosswalk
     asphalt = _textured(lay['road_rgb'], cv.fine * 0.6 + cv.mid * 0.4, 0.25)
-    dash = (np.abs(dx) < 0.08) & (np.mod(z, 9.0) < 3.5) & lay['centre_line']
-    edge = np.abs(adx - (rw - 0.25)) < 0.08
+    if lay['style']['road_texture'] == 'cobble':
+        stones = (np.mod(dx + 0.5 * (np.mod(z, 0.5) < 0.25), 0.25) < 0.035) | \
+            (np.mod(z, 0.25) < 0.035)
+        asphalt = asphalt * np.where(stones, 0.7, 1.0)[..., None]
+    else:
+        patch = cv.coarse > 0.62
+        asphalt = np.where(patch[..., None], _textured(lay['patch_rgb'], cv.fine, 0.3),
+                           asphalt)
+    dash = (np.abs(dx) < 0.08) & (np.mod(z, 9.0) < 3.5) & lay['centre_line'] & ~crossing
+    edge = (np.abs(adx - (rw - 0.25)) < 0.08) & ~crossing
     zebra = ((z > lay['zebra_z']) & (z < lay['zebra_z'] + 3.0)
              & (np.mod(dx, 1.0) < 0.5) & (adx < rw - 0.3))
     paint = dash | edge | zebra
@@ -166,8 +179,14 @@ def _draw_panel(cv, x_world, z0, z1, y0, y1, cls, base, kind, light):
     y = cv.hc + cv.v * z
     top = y1(z) if callable(y1) else y1
     mask = valid & (z >= z0) & (z < z1) & (y >= y0) & (y < top)
-    if not mask.any():
+    rows, cols = np.nonzero(mask.any(1))[0], np.nonzero(mask.any(0))[0]
+    if not len(rows):
         return
+    # texture only the panel's bounding box
+    sl = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    mask, z, y = mask[sl], z[sl], y[sl]
+    top = top[sl] if np.ndim(top) == 2 else top
+    cv = _Patch(cv, sl)
     if kind == 'building':
         col = _facade_color(cv, base, z, y, True, _floor_height(base), 3.0 + 2.0 * base[0])
     elif kind == 'wall':
@@ -181,7 +200,15 @@ def _draw_panel(cv, x_world, z0, z1, y0, y1, cls, base, kind, light):
                                                        np.where(bars, 1.0, 0.82))[..., None]
     else:  # vegetation tree line
         col = _textured(base, cv.fine * 0.6 + cv.mid * 0.4, 0.9)
-    cv.paint(mask, z, cls, col * light)
+    cv.canvas.paint(mask, z, cls, col * light, sl)
+
+
+class _Patch:
+    """The noise fields of a canvas cut to a window ``sl``."""
+
+    def __init__(self, canvas, sl):
+        self.canvas = canvas
+        self.fine, self.mid, self.coarse = canvas.fine[sl], canvas.mid[sl], canvas.coarse[sl]
 
 
 def _floor_height(base):
@@ -199,13 +226,11 @@ def _tree_line_top(rng, h0):
     return top
 
 
-_BUILDING_RGB = [(150, 140, 130), (170, 120, 100), (120, 120, 125), (190, 180, 160),
-                 (110, 95, 90), (160, 160, 170), (200, 190, 175), (95, 100, 110)]
-
 
 def _draw_street_sides(cv, lay):
     rng = cv.rng
     rx = lay['road_x']
+    palette = lay['style']['palette']
     for side in (-1, 1):
         light = lay['light_l'] if side < 0 else lay['light_r']
         face = rx + side * (lay['facade_l'] if side < 0 else lay['facade_r'])
@@ -213,21 +238,38 @@ def _draw_street_sides(cv, lay):
                                                 else lay['sidewalk_r']))
         # a tree line or far buildings behind the facades, seen through the gaps
         back = face + side * rng.uniform(8, 25)
+        spans = ([(0, lay['cross_z']), (lay['cross_z'] + lay['cross_w'], lay['z_end'])]
+                 if np.isfinite(lay['cross_z']) else [(0, lay['z_end'])])
         if rng.random() < 0.6:
-            _draw_panel(cv, back, 0, lay['z_end'], -1, _tree_line_top(rng, rng.uniform(5, 12)),
-                        _T['vegetation'], _vary(rng, (80, 115, 45), 0.1), 'trees', light)
+            top = _tree_line_top(rng, rng.uniform(5, 12))
+            leaves = _vary(rng, (80, 115, 45), 0.1)
+            for z0, z1 in spans:
+                _draw_panel(cv, back, z0, z1, -1, top, _T['vegetation'], leaves, 'trees', light)
         else:
-            _draw_panel(cv, back, 0, lay['z_end'], -1, rng.uniform(10, 30), _T['building'],
-                        _vary(rng, _BUILDING_RGB[rng.integers(len(_BUILDING_RGB))]),
-                        'building', light * 0.9)
+            top = rng.uniform(10, 30)
+            base = _vary(rng, palette[rng.integers(len(palette))])
+            for z0, z1 in spans:
+                _draw_panel(cv, back, z0, z1, -1, top, _T['building'], base, 'building',
+                            light * 0.9)
+        if np.isfinite(lay['cross_z']):  # the far corner block of the cross street
+            z_far = lay['cross_z'] + lay['cross_w']
+            _draw_front(cv, z_far, face, face + side * 40.0, rng.uniform(
+                *lay['style']['building_h']), _vary(rng, palette[rng.integers(len(palette))]),
+                light * 0.95)
         z = rng.uniform(0, 6)
         while z < min(lay['z_end'], FACADE_DEPTH):
             length = rng.uniform(6, 28)
-            kind = rng.choice(['building', 'gap', 'wall'], p=[0.62, 0.2, 0.18])
+            if np.isfinite(lay['cross_z']) and z < lay['cross_z'] + lay['cross_w'] and \
+                    z + length > lay['cross_z']:
+                length = max(lay['cross_z'] - z, 0.0)  # the block ends at the corner
+                if length < 1.0:
+                    z = lay['cross_z'] + lay['cross_w']
+                    continue
+            kind = rng.choice(['building', 'gap', 'wall'], p=lay['style']['facade_kinds'])
             if kind == 'building':
-                base = _vary(rng, _BUILDING_RGB[rng.integers(len(_BUILDING_RGB))])
-                _draw_panel(cv, face, z, z + length, -1, rng.uniform(6, 28),
-                            _T['building'], base, 'building', light)
+                base = _vary(rng, palette[rng.integers(len(palette))])
+                _draw_panel(cv, face, z, z + length, -1, rng.uniform(
+                    *lay['style']['building_h']), _T['building'], base, 'building', light)
             elif kind == 'wall':
                 _draw_panel(cv, face, z, z + length, -1, rng.uniform(1.5, 4.0),
                             _T['wall'], _vary(rng, (150, 145, 135), 0.12), 'wall', light)
@@ -235,6 +277,19 @@ def _draw_street_sides(cv, lay):
                 _draw_panel(cv, kerb + side * 0.3, z, z + length, -1, rng.uniform(0.9, 1.8),
                             _T['fence'], _vary(rng, (140, 120, 100), 0.15), 'fence', light)
             z += length
+
+
+def _draw_front(cv, z, x0, x1, top, base, light):
+    """A building front facing the camera at depth ``z`` between laterals x0, x1."""
+    x = cv.u * z
+    y = cv.hc + cv.v * z
+    lo, hi = min(x0, x1), max(x0, x1)
+    mask = np.broadcast_to((x >= lo) & (x < hi) & (y >= -1) & (y < top), (cv.h, cv.w))
+    if not mask.any():
+        return
+    col = _facade_color(cv, base, np.broadcast_to(x, (cv.h, cv.w)) + 50.0,
+                        np.broadcast_to(y, (cv.h, cv.w)), True, _floor_height(base), 3.2)
+    cv.paint(mask, np.float32(z), _T['building'], col * light)
 
 
 # -------------------------------------------------------------- frontal end plane
@@ -251,7 +306,8 @@ def _draw_end(cv, lay):
     heights = rng.uniform(6, 30, len(edges) + 1)
     tops = np.where(kinds[seg], heights[seg], heights[seg] * 0.4 + 4 * cv.mid)
     mask = np.broadcast_to(y < tops, (cv.h, cv.w)) & (y >= -1)
-    base_b = _vary(rng, _BUILDING_RGB[rng.integers(len(_BUILDING_RGB))])
+    palette = lay['style']['palette']
+    base_b = _vary(rng, palette[rng.integers(len(palette))])
     col_b = _facade_color(cv, base_b, np.broadcast_to(x, (cv.h, cv.w)) + 100.0,
                           np.broadcast_to(y, (cv.h, cv.w)), True, _floor_height(base_b), 3.5)
     col_v = _textured(_vary(rng, (85, 120, 50), 0.1), cv.fine, 0.9)
@@ -293,7 +349,42 @@ def _sprite(cv, x, z, width, height, shape, y_base=0.0):
         cv.paint(mask, np.float32(z), cls, col, sl)
 
 
-def _vehicle(rng, kind):
+def _car_views(body, glass, tyre, cls):
+    """Front and side views of a car (unit squares; the side one spans its length)."""
+    lamp_w = np.array([0.95, 0.95, 0.85], np.float32)
+
+    def front(a, b):
+        lower = (b > 0.45) & (b < 0.9)
+        cabin = (b >= 0.05) & (b <= 0.45) & (np.abs(a - 0.5) < 0.32 + 0.18 * (b - 0.05) / 0.4)
+        win = (b > 0.1) & (b < 0.43) & (np.abs(a - 0.5) < 0.28 + 0.16 * (b - 0.1) / 0.33)
+        grille = (b > 0.6) & (b < 0.72) & (np.abs(a - 0.5) < 0.22)
+        wheels = (b >= 0.85) & ((a < 0.22) | (a > 0.78))
+        lights = (b > 0.55) & (b < 0.64) & ((a < 0.2) | (a > 0.8))
+        return [(lower | cabin, cls, body), (win, cls, glass), (grille, cls, tyre * 2),
+                (wheels, cls, tyre), (lights, cls, lamp_w)]
+
+    def side(a, b):
+        lower = (b > 0.4) & (b < 0.82)
+        cabin = (b >= 0.05) & (b <= 0.4) & (np.abs(a - 0.47) < 0.22 + 0.12 * (b - 0.05) / 0.35)
+        win = (b > 0.1) & (b < 0.38) & (np.abs(a - 0.47) < 0.18 + 0.1 * (b - 0.1) / 0.28) & \
+            (np.abs(a - 0.5) > 0.015)
+        wheels = (((a - 0.18) / 0.08) ** 2 + ((b - 0.8) / 0.2) ** 2 < 1) | \
+            (((a - 0.82) / 0.08) ** 2 + ((b - 0.8) / 0.2) ** 2 < 1)
+        return [(lower | cabin, cls, body), (win, cls, glass), (wheels, cls, tyre)]
+    return front, side
+
+
+def _angled(face, side, frac):
+    """A vehicle seen at an angle: its face on ``a < frac``, its side beyond."""
+    def shape(a, b):
+        near = a < frac
+        out = [(m & near, c, col) for m, c, col in face(a / frac, b)]
+        out += [(m & ~near, c, col) for m, c, col in side((a - frac) / (1 - frac), b)]
+        return out
+    return shape
+
+
+def _vehicle(rng, kind, view='rear'):
     body = _vary(rng, [(200, 30, 30), (30, 60, 160), (220, 220, 220), (30, 30, 35),
                        (150, 150, 155), (40, 110, 60), (230, 200, 40)][rng.integers(7)], 0.1)
     glass = np.array([0.12, 0.15, 0.2], np.float32)
@@ -332,6 +423,13 @@ def _vehicle(rng, kind):
                 (stripe & shell, cls, np.array([0.9, 0.9, 0.9], np.float32)),
                 (pant, _T['pole'], np.array([0.3, 0.3, 0.3], np.float32))]
 
+    if kind == 'car' and view != 'rear':
+        front, side = _car_views(body, glass, tyre, cls)
+        if view == 'front':
+            return front
+        if view == 'side':
+            return side
+        return _angled(front if view == 'angled-front' else car, side, rng.uniform(0.3, 0.5))
     return {'car': car, 'truck': truck, 'bus': bus, 'train': train}[kind]
 
 
@@ -408,8 +506,8 @@ def _sign_shape(rng):
     return sign
 
 
-def _tree_shape(rng, crown_frac):
-    leaves = _vary(rng, (70, 110, 40), 0.12)
+def _tree_shape(rng, crown_frac, leaves_rgb):
+    leaves = _vary(rng, leaves_rgb, 0.12)
     bark = _vary(rng, (90, 70, 50), 0.1)
     lumps = rng.uniform(0.7, 1.0, 5)
     phase = rng.uniform(0, 2 * np.pi)
@@ -426,6 +524,7 @@ def _tree_shape(rng, crown_frac):
 
 def _draw_objects(cv, lay):
     rng = cv.rng
+    st = lay['style']
     rx, rw = lay['road_x'], lay['road_half']
     kerbs = {-1: rw + lay['sidewalk_l'], 1: rw + lay['sidewalk_r']}
     zmax = min(lay['z_end'] - 1.0, 90.0)
@@ -453,13 +552,13 @@ def _draw_objects(cv, lay):
                 cv, px, z, 0.08, base + 0.2, _pole_shape(np.array([0.5, 0.5, 0.52], np.float32))))
             add(z - 0.05, lambda px=px, z=z, ph=plate_h, base=base, s=_sign_shape(rng): _sprite(
                 cv, px, z - 0.05, ph, ph, s, y_base=base))
-        for _ in range(rng.poisson(3.5)):
+        for _ in range(rng.poisson(st['trees'])):
             z = rng.uniform(3, zmax)
             px = rx + side * (kerbs[side] + rng.uniform(-0.8, 1.5))
             ch = rng.uniform(2.5, 6)
             cw = ch * rng.uniform(0.5, 0.9)
-            add(z, lambda px=px, z=z, ch=ch, cw=cw, s=_tree_shape(rng, 0.6): _sprite(
-                cv, px, z, cw, ch / 0.6, s))
+            add(z, lambda px=px, z=z, ch=ch, cw=cw,
+                s=_tree_shape(rng, 0.6, st['leaves_rgb']): _sprite(cv, px, z, cw, ch / 0.6, s))
     # traffic lights at a crossing
     if rng.random() < 0.85:
         zl = rng.uniform(6, min(zmax, 40))
@@ -470,27 +569,50 @@ def _draw_objects(cv, lay):
                 cv, px, z, 0.15, hb + 0.1, _pole_shape(np.array([0.3, 0.3, 0.3], np.float32))))
             add(zl - 0.05, lambda px=px, z=zl, hb=hb, s=_light_shape(rng): _sprite(
                 cv, px, z - 0.05, 0.5, 1.3, s, y_base=hb))
-    # vehicles in lanes and parked
+    # street clutter: bins (void, label 255 as in Cityscapes) and bollards (pole)
+    for side in (-1, 1):
+        for _ in range(rng.poisson(st['clutter'])):
+            z = rng.uniform(3, min(zmax, 40))
+            if rng.random() < 0.5:
+                px = rx + side * (rw + rng.uniform(0.6, max(kerbs[side] - rw - 0.3, 0.7)))
+                col = _vary(rng, [(40, 90, 50), (90, 90, 95), (60, 60, 140)][rng.integers(3)])
+                add(z, lambda px=px, z=z, c=col: _sprite(
+                    cv, px, z, 0.6, 1.05, lambda a, b, c=c: [(np.ones_like(a, bool), 255, c)]))
+            else:
+                px = rx + side * (rw + 0.25)
+                add(z, lambda px=px, z=z: _sprite(cv, px, z, 0.15, 0.9, _pole_shape(
+                    np.array([0.35, 0.35, 0.38], np.float32))))
+    # vehicles in both lanes (ours seen from behind, oncoming from the front), parked
+    # ones (some at an angle), cross traffic seen from the side at an intersection
     lanes = [rx - rw / 2, rx + rw / 2]
-    for _ in range(rng.poisson(3.5)):
+    for _ in range(rng.poisson(st['cars'])):
         z = rng.uniform(6, zmax)
-        add(z, lambda x=lanes[rng.integers(2)] + rng.uniform(-0.4, 0.4), z=z,
-            s=_vehicle(rng, 'car'),
+        lane = rng.integers(2)
+        add(z, lambda x=lanes[lane] + rng.uniform(-0.4, 0.4), z=z,
+            s=_vehicle(rng, 'car', 'rear' if lane == 1 else 'front'),
             wd=rng.uniform(1.7, 2.0), hh=rng.uniform(1.4, 1.6): _sprite(cv, x, z, wd, hh, s))
-    for _ in range(rng.poisson(2.5)):
+    for _ in range(rng.poisson(st['parked'])):
         side = rng.choice([-1, 1])
         z = rng.uniform(5, zmax)
-        add(z, lambda x=rx + side * (rw - 1.1), z=z, s=_vehicle(rng, 'car'),
-            wd=rng.uniform(1.7, 2.0), hh=rng.uniform(1.4, 1.6): _sprite(cv, x, z, wd, hh, s))
-    for kind, prob, wd, hh in (('truck', 0.45, 2.5, 3.3), ('bus', 0.35, 2.55, 3.2),
-                              ('train', 0.2, 2.65, 3.6)):
-        if rng.random() < prob:
+        view = rng.choice(['rear', 'front', 'angled-rear', 'angled-front'],
+                          p=[0.35, 0.25, 0.2, 0.2])
+        wd = rng.uniform(1.7, 2.0) if view in ('rear', 'front') else rng.uniform(3.0, 4.0)
+        add(z, lambda x=rx + side * (rw - wd / 2 - 0.2), z=z, s=_vehicle(rng, 'car', view),
+            wd=wd, hh=rng.uniform(1.4, 1.6): _sprite(cv, x, z, wd, hh, s))
+    if np.isfinite(lay['cross_z']):
+        for _ in range(rng.poisson(1.2)):
+            z = lay['cross_z'] + rng.uniform(1.5, lay['cross_w'] - 1.5)
+            add(z, lambda x=rx + rng.uniform(-18, 18), z=z, s=_vehicle(rng, 'car', 'side'),
+                wd=rng.uniform(3.9, 4.6), hh=rng.uniform(1.4, 1.6): _sprite(
+                    cv, x, z, wd, hh, s))
+    for kind, wd, hh in (('truck', 2.5, 3.3), ('bus', 2.55, 3.2), ('train', 2.65, 3.6)):
+        if rng.random() < st['rare'][kind]:
             z = rng.uniform(10, max(zmax, 12))
             x = rx if kind == 'train' else lanes[rng.integers(2)]
             add(z, lambda x=x, z=z, s=_vehicle(rng, kind), wd=wd, hh=hh: _sprite(
                 cv, x, z, wd, hh, s))
     # persons on sidewalks, some crossing
-    for _ in range(rng.poisson(5.0)):
+    for _ in range(rng.poisson(st['persons'])):
         side = rng.choice([-1, 1])
         z = rng.uniform(3.5, min(zmax, 35))
         crossing = rng.random() < 0.15
@@ -500,7 +622,8 @@ def _draw_objects(cv, lay):
         add(z, lambda x=x, z=z, hh=hh, s=_person_shape(rng, _T['person']): _sprite(
             cv, x, z, hh * 0.3, hh, s))
     # riders on bicycles and motorcycles
-    for kind, prob in (('bicycle', 0.55), ('motorcycle', 0.45)):
+    for kind in ('bicycle', 'motorcycle'):
+        prob = st['rare'][kind]
         for _ in range(int(rng.random() < prob) + int(rng.random() < prob * 0.4)):
             z = rng.uniform(4, min(zmax, 35))
             x = rx + rng.choice([-1, 1]) * (rw - rng.uniform(0.6, 1.5))
@@ -522,61 +645,121 @@ def _draw_objects(cv, lay):
         fn()
 
 
-def _layout(rng):
-    road_half = rng.uniform(3.5, 7.0)
-    sidewalk_l, sidewalk_r = rng.uniform(1.8, 4.5, 2)
+def _layout(rng, st):
+    road_half = rng.uniform(*st['road_half'])
+    sidewalk_l, sidewalk_r = rng.uniform(*st['sidewalk'], 2)
     sun_side = rng.choice([-1, 1])
     bright, dim = rng.uniform(0.95, 1.1), rng.uniform(0.6, 0.85)
+    z_end = rng.uniform(*st['end_depth']) if rng.random() < st['closed_end'] else np.inf
+    cross = rng.random() < st['intersection']
+    cross_z = rng.uniform(12, 45) if cross else np.inf
+    if cross_z + 16 > z_end:
+        cross_z = np.inf
+    grey = rng.uniform(0.85, 1.15)  # asphalt shade: luminance, not hue
     return dict(
+        style=st,
         road_x=rng.uniform(-1.0, 1.0),
         road_half=road_half,
         sidewalk_l=sidewalk_l, sidewalk_r=sidewalk_r,
         verge_l=rng.random() < 0.45, verge_r=rng.random() < 0.45,
-        facade_l=road_half + sidewalk_l + rng.uniform(0.0, 4.0),
-        facade_r=road_half + sidewalk_r + rng.uniform(0.0, 4.0),
-        z_end=rng.uniform(50, 160) if rng.random() < 0.6 else np.inf,
-        road_rgb=_vary(rng, (85, 85, 90), 0.08),
-        side_rgb=_vary(rng, (170, 160, 160), 0.08),
-        terrain_rgb=_vary(rng, (150, 170, 80), 0.1),
+        facade_l=road_half + sidewalk_l + rng.uniform(*st['facade_gap']),
+        facade_r=road_half + sidewalk_r + rng.uniform(*st['facade_gap']),
+        z_end=z_end,
+        cross_z=cross_z, cross_w=rng.uniform(7, 14),
+        road_rgb=np.clip(np.asarray(st['road_rgb'], np.float32) / 255 * grey
+                         + rng.uniform(-0.015, 0.015, 3), 0, 1).astype(np.float32),
+        patch_rgb=np.clip(np.asarray(st['road_rgb'], np.float32) / 255 * grey
+                          * rng.uniform(0.75, 1.2), 0, 1).astype(np.float32),
+        side_rgb=_vary(rng, st['side_rgb'], 0.08),
+        terrain_rgb=_vary(rng, st['terrain_rgb'], 0.1),
         centre_line=rng.random() < 0.7,
-        zebra_z=rng.uniform(6, 40) if rng.random() < 0.35 else 1e9,
+        zebra_z=(cross_z - 3.5 if np.isfinite(cross_z) and rng.random() < 0.7 else
+                 rng.uniform(6, 40) if rng.random() < 0.3 else 1e9),
         sun_side=sun_side,
         shadow_edge=rng.uniform(-2.0, road_half),
-        shadow=rng.uniform(0.55, 0.8),
+        shadow=rng.uniform(*st['shadow']),
         light_l=bright if sun_side < 0 else dim,
         light_r=bright if sun_side > 0 else dim,
         light_end=rng.uniform(0.75, 0.95),
     )
 
 
-def render_scene(seed, height=128, width=256):
+def _in_crossing(lay, z):
+    """Depths inside the cross street of an intersection."""
+    return (z >= lay['cross_z']) & (z < lay['cross_z'] + lay['cross_w'])
+
+
+#: City styles (ranges are uniform draws, counts Poisson means): 'source' is the
+#: default city; 'target' differs in palette and
+#: textures (brick and pastel facades, cobbled roads, autumn trees), lighting (low
+#: warm sun, deep shadows), layout statistics (narrower streets, taller and denser
+#: buildings) and class frequencies (more people, bicycles and trees, fewer cars).
+STYLES = {
+    'source': dict(
+        road_half=(3.5, 7.0), sidewalk=(1.8, 4.5), facade_gap=(0.0, 4.0),
+        building_h=(6, 28), facade_kinds=(0.62, 0.2, 0.18), closed_end=0.6,
+        end_depth=(50, 160), palette=((150, 140, 130), (170, 120, 100), (120, 120, 125),
+                                      (190, 180, 160), (110, 95, 90), (160, 160, 170),
+                                      (200, 190, 175), (95, 100, 110)),
+        road_rgb=(85, 85, 90), road_texture='asphalt', side_rgb=(170, 160, 160),
+        terrain_rgb=(150, 170, 80), leaves_rgb=(70, 110, 40), sky=((70, 120, 200),
+                                                                 (185, 205, 230)),
+        tint=(1.0, 1.0, 1.0), exposure=(0.8, 1.15), shadow=(0.55, 0.8),
+        cars=3.5, parked=2.5, persons=5.0, trees=3.5, clutter=2.0, intersection=0.45,
+        rare=dict(truck=0.45, bus=0.35, train=0.2, bicycle=0.55, motorcycle=0.45)),
+    'target': dict(
+        road_half=(2.6, 4.5), sidewalk=(1.2, 3.0), facade_gap=(0.0, 1.0),
+        building_h=(12, 40), facade_kinds=(0.82, 0.06, 0.12), closed_end=0.8,
+        end_depth=(30, 100), palette=((165, 80, 60), (190, 110, 80), (215, 190, 150),
+                                      (180, 200, 190), (200, 160, 170), (140, 60, 50),
+                                      (230, 215, 180), (120, 140, 150)),
+        road_rgb=(112, 102, 96), road_texture='cobble', side_rgb=(190, 172, 150),
+        terrain_rgb=(165, 150, 70), leaves_rgb=(150, 115, 40), sky=((140, 150, 180),
+                                                                  (235, 205, 175)),
+        tint=(1.06, 0.97, 0.85), exposure=(0.7, 1.0), shadow=(0.38, 0.6),
+        cars=1.0, parked=0.6, persons=10.0, trees=5.0, clutter=3.0, intersection=0.65,
+        rare=dict(truck=0.2, bus=0.5, train=0.35, bicycle=0.9, motorcycle=0.3)),
+}
+
+
+def render_scene(seed, height=128, width=256, style='source', with_camera=False):
     """Renders one ProcCity scene.
 
     Args:
         seed (int): Seed of the scene; the same seed gives the same arrays.
         height (int): Image height in pixels. Default: 128.
         width (int): Image width in pixels. Default: 256.
+        style (str): 'source' (the default city) or 'target' (another palette,
+            texture, lighting, street layout and class mix; see ``STYLES``).
+            Default: 'source'.
+        with_camera (bool): Also return the scene's :class:`.camera.Camera`.
+            Default: False.
 
     Returns:
-        tuple[np.ndarray, np.ndarray, np.ndarray]: ``img`` (H, W, 3) uint8 RGB,
-        ``label`` (H, W) uint8 Cityscapes trainIds, ``depth`` (H, W) float32
-        metres along the optical axis (``inf`` for sky).
+        tuple: ``img`` (H, W, 3) uint8 RGB, ``label`` (H, W) uint8 Cityscapes
+        trainIds, ``depth`` (H, W) float32 metres along the optical axis (``inf``
+        for sky), and the camera when ``with_camera``.
     """
     import cv2
     if height < 16 or width < 16:
         raise ValueError(f'ProcCity image size must be at least 16x16, got {height}x{width}')
+    if style not in STYLES:
+        raise ValueError(f'unknown ProcCity style {style!r}; expected one of {sorted(STYLES)}')
     rng = np.random.default_rng(seed)
+    st = STYLES[style]
     cv = _Canvas(rng, height, width)
-    lay = _layout(rng)
-    _draw_sky(cv, overcast=rng.random() < 0.3)
+    lay = _layout(rng, st)
+    _draw_sky(cv, st, overcast=rng.random() < 0.3)
     _draw_end(cv, lay)
     _draw_ground(cv, lay)
     _draw_street_sides(cv, lay)
     _draw_objects(cv, lay)
     # global exposure and white balance, then the lens point-spread (slight blur)
-    exposure = rng.uniform(0.8, 1.15)
-    tint = rng.uniform(0.93, 1.07, 3).astype(np.float32)
+    exposure = rng.uniform(*st['exposure'])
+    tint = (rng.uniform(0.95, 1.05, 3) * st['tint']).astype(np.float32)
     img = np.clip(cv.color * exposure * tint, 0, 1)
     img = cv2.GaussianBlur(img, (3, 3), 0.5)
     img = (img * 255.0 + 0.5).astype(np.uint8)
+    if with_camera:
+        return img, cv.label, cv.depth, cv.camera
     return img, cv.label, cv.depth

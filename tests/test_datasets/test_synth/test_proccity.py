@@ -30,10 +30,11 @@ def test_all_19_classes_long_tailed():
     counts = np.zeros(256, np.int64)
     for seed in range(48):  # the first tram appears in scene 40 (trams are rare)
         counts += np.bincount(render_scene(seed, 48, 96)[1].ravel(), minlength=256)
-    assert counts[19:].sum() == 0  # trainIds only
+    assert counts[19:255].sum() == 0  # trainIds, and 255 (void: bins) as in Cityscapes
+    assert 0 < counts[255] < 0.01 * counts.sum()
     present = np.nonzero(counts[:19])[0]
     assert present.tolist() == list(range(19))
-    freq = counts[:19] / counts.sum()
+    freq = counts[:19] / counts[:19].sum()
     # road/building dominate, the rarest classes are below 0.5 % of the pixels
     assert freq[TRAIN_ID['road']] > 0.2 and freq[TRAIN_ID['building']] > 0.1
     assert sorted(freq)[3] < 0.005
@@ -63,3 +64,36 @@ def test_sky_above_horizon_has_no_ground():
 def test_too_small_size():
     with pytest.raises(ValueError, match='at least 16x16, got 8x64'):
         render_scene(0, 8, 64)
+
+
+def test_target_city_differs_from_source():
+    freq = {}
+    for style in ('source', 'target'):
+        counts = np.zeros(256, np.int64)
+        for seed in range(24):
+            counts += np.bincount(render_scene(seed, 48, 96, style=style)[1].ravel(),
+                                  minlength=256)
+        freq[style] = counts[:19] / counts[:19].sum()
+    src, tgt = freq['source'], freq['target']
+    # measured (24 scenes, 48x96): road 40 % vs 33 %, sky 8.3 % vs 1.7 %,
+    # vegetation 7.7 % vs 11.8 %, person 0.8 % vs 2.6 %
+    assert tgt[TRAIN_ID['road']] < src[TRAIN_ID['road']] - 0.04
+    assert tgt[TRAIN_ID['sky']] < 0.5 * src[TRAIN_ID['sky']]
+    assert tgt[TRAIN_ID['vegetation']] > 1.3 * src[TRAIN_ID['vegetation']]
+    assert tgt[TRAIN_ID['person']] > 2 * src[TRAIN_ID['person']]
+    assert 0.5 * np.abs(src - tgt).sum() > 0.12  # total-variation distance of the mixes
+    # the same seed gives another image in the other style; the source is the default
+    a, b = render_scene(3, 48, 96), render_scene(3, 48, 96, style='target')
+    assert np.abs(a[0].astype(int) - b[0]).mean() > 20
+    assert render_scene(3, 48, 96, style='source')[0].tobytes() == a[0].tobytes()
+    with pytest.raises(ValueError, match="unknown ProcCity style 'night'"):
+        render_scene(3, 48, 96, style='night')
+
+
+def test_camera_matches_depth_geometry():
+    img, label, depth, cam = render_scene(5, 64, 128, with_camera=True)
+    # road points lie on the plane Y = 0 of the camera at its height
+    road = label == TRAIN_ID['road']
+    pts = cam.points(depth)
+    assert np.abs(pts[road][:, 1]).max() < 1e-3
+    assert 1.2 <= cam.height <= 2.2 and 0.8 * 128 <= cam.f <= 1.0 * 128
