@@ -7,11 +7,11 @@ benchmark = dict(
     work_root='work_dirs/proccity_benchmark',
     threads=2,  # torch CPU threads
     # ProcCity at 128x256: 500 clear train images (the source model), 100 `val`
-    # (held out) and 100 `test` (stream) images per domain; rain in mm/h for the
-    # storm, the other conditions at severity 5.
+    # (held out) and 100 `test` (stream) images per domain; rain in mm/h (the storm),
+    # fog visibility in m, the other conditions at severity 5.
     data=dict(root='data/proccity', splits=dict(train=500, val=100, test=100),
               size=(128, 256),
-              weather=dict(rain=(25, 50, 75, 100, 200, 5), fog=(5,), night=(5,), snow=(5,),
+              weather=dict(rain=(25, 50, 75, 100, 200), fog=(75,), night=(5,), snow=(5,),
                            wet=(5,), lensdrops=(5,), motionblur=(5,)),
               weather_splits=('val', 'test'), seed=0, workers=2),
     source=dict(config='configs/online/proccity_source_mit-b0.py',

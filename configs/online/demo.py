@@ -7,9 +7,10 @@ demo = dict(
     # ProcCity at 128x256: 500 clear train images for the source model; `test` images
     # per condition form the stream (15 frames per visit, see
     # _base_/online/proccity_demo.py), `val` images per condition are held out (40
-    # evaluated). Conditions (severities 1..5) are rendered on val and test only.
+    # evaluated). Conditions (fog in m, rain in mm/h, others severities 1..5) are
+    # rendered on val and test only.
     data=dict(root='data/proccity', splits=dict(train=500, val=40, test=60),
-              size=(128, 256), weather=dict(fog=(5,), night=(5,), rain=(5,), snow=(5,)),
+              size=(128, 256), weather=dict(fog=(75,), night=(5,), rain=(200,), snow=(5,)),
               weather_splits=('val', 'test'), seed=0, workers=2),
     # trained once (configs/online/proccity_source_mit-b0.py), then cached
     source=dict(config='configs/online/proccity_source_mit-b0.py',

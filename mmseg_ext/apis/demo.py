@@ -89,8 +89,10 @@ def prepare_data(data):
 
     Args:
         data (dict): ``root``, ``splits`` (split -> images), ``size`` (H, W),
-            ``weather`` (condition -> levels: the keyword arguments of
-            :func:`~mmseg_ext.datasets.synth.write_weather`), ``weather_splits``
+            ``weather`` (condition -> levels: ``rain`` rates in mm/h, ``fog``
+            visibilities in m, the other conditions of
+            :func:`~mmseg_ext.datasets.synth.write_weather` severities 1..5),
+            ``weather_splits``
             (splits rendered in weather: the held-out and stream splits; the
             source trains on clear), ``seed``, ``workers``.
 
@@ -106,10 +108,11 @@ def prepare_data(data):
          f'and {weather} on {list(data["weather_splits"])} into {data["root"]}')
     write_proccity(data['root'], dict(data['splits']), size=tuple(data['size']),
                    seed=data['seed'], workers=data['workers'], progress=True)
-    kwargs = dict(rain=(), fog=())  # conditions not asked for are not rendered
-    kwargs.update(weather)
-    write_weather(data['root'], splits=tuple(data['weather_splits']), seed=data['seed'],
-                  workers=data['workers'], progress=True, **kwargs)
+    # rain in mm/h and fog visibilities in m; the other conditions by severity
+    conditions = {k: v for k, v in weather.items() if k not in ('rain', 'fog')}
+    write_weather(data['root'], rain=weather.get('rain', ()), fog=weather.get('fog', ()),
+                  conditions=conditions, splits=tuple(data['weather_splits']),
+                  seed=data['seed'], workers=data['workers'], progress=True)
     stamp = _weather_stamp(data['root'])
     for split in data['weather_splits']:
         done = stamp.setdefault(split, {})

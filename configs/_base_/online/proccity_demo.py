@@ -1,12 +1,12 @@
-# The CPU-sized ProcCity protocol of `make demo`: the ACDC-like stream (fog, night,
-# rain, snow at severity 5, _base_/datasets/proccity_acdc.py) for 3 rounds as in CoTTA,
+# The CPU-sized ProcCity protocol of `make demo`: the ACDC-like stream (fog 75 m, night
+# 5, rain 200 mm/h, snow 5: _base_/datasets/proccity_acdc.py) for 3 rounds as in CoTTA,
 # 15 frames per visit from the `test` split (180 frames at 128x256), held-out `val`
 # sets evaluated before the stream (all five) and after each visit (the condition
 # just streamed), on their first 40 images. The full-size version is
 # proccity_acdc.py (100 frames per visit, every val image).
 _base_ = ['online_runner.py', '../datasets/proccity_acdc.py']
 rounds = 3  # repetitions of the four conditions
-runner = dict(domain_order=['fog5', 'night5', 'rain5', 'snow5'] * rounds,
+runner = dict(domain_order=['fog75m', 'night5', '200mm', 'snow5'] * rounds,
               frames_per_domain=15)
 online_evaluation = dict(eval_domains='current', max_images=40)
 checkpoint_config = dict(interval=90)
