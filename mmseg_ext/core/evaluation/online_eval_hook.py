@@ -28,6 +28,11 @@ __all__ = ['OnlineEvalHook', 'EVAL_DOMAINS']
 EVAL_DOMAINS = ('all', 'current')
 
 
+def _metrics(per_image, classes):
+    """Percent metrics of an evaluation from its per-image areas (summed)."""
+    return areas_to_metrics([torch.as_tensor(a) for a in per_image.sum(0)], classes)
+
+
 @HOOKS.register_module()
 class OnlineEvalHook(Hook):
     """Evaluates every validation domain before the stream and after each domain.
@@ -123,9 +128,7 @@ class OnlineEvalHook(Hook):
         Returns:
             OrderedDict: ``mIoU``, ``mAcc``, ``aAcc``, ``IoU.<class>``.
         """
-        per_image = self.evaluate_areas(model, dataset, image_dir)
-        return areas_to_metrics([torch.as_tensor(a) for a in per_image.sum(0)],
-                                dataset.CLASSES)
+        return _metrics(self.evaluate_areas(model, dataset, image_dir), dataset.CLASSES)
 
     def evaluate_areas(self, model, dataset, image_dir=None):
         """Per-image areas of ``model`` on ``dataset`` (the first ``max_images``).
@@ -189,8 +192,7 @@ class OnlineEvalHook(Hook):
                          if image_root else None)
             dataset = self.datasets[d]
             per_image = self.evaluate_areas(runner.model, dataset, image_dir)
-            metrics = areas_to_metrics([torch.as_tensor(a) for a in per_image.sum(0)],
-                                       dataset.CLASSES)
+            metrics = _metrics(per_image, dataset.CLASSES)
             for k, v in metrics.items():
                 row[f'{d}.{k}'] = v
             if runner.work_dir:
