@@ -131,3 +131,16 @@ def test_summary_and_markdown_report(tmp_path):
     assert osp.getsize(tmp_path / 'report' / 'miou_stream.png') > 1000
     with pytest.raises(FileNotFoundError, match='has no results.json'):
         summarize_run(str(tmp_path))
+
+
+def test_eval_hook_keeps_per_image_areas(tmp_path):
+    import logging
+    from types import SimpleNamespace
+    runner = SimpleNamespace(work_dir=str(tmp_path), model=_Oracle(), iter=0,
+                             logger=logging.getLogger('test'))
+    OnlineEvalHook([_Set()], plot=False).before_run(runner)
+    row = json.loads((tmp_path / 'results.json').read_text())[0]
+    assert row['clear.per_image'] == osp.join('per_image', 'eval00_clear.npy')
+    areas = np.load(tmp_path / row['clear.per_image'])
+    assert areas.shape == (2, 4, 2) and areas[:, 1].tolist() == [[1.0, 3.0], [3.0, 1.0]]
+    assert 'per_image' not in (tmp_path / 'results.csv').read_text()
