@@ -255,8 +255,9 @@ def report_markdown(summaries, baselines=()):
              f'({BOOTSTRAP["samples"]} resamples of the held-out images, seed '
              f'{BOOTSTRAP["seed"]}).', '',
              '| run | mIoU after each visit, mean over visits | same, non-clear visits | '
-             'stream mIoU (online, before adapting) | clear mIoU: last - first visit | '
-             'clear mIoU: last visit - before stream | frames/s | adapted frames/s | '
+             'stream mIoU (online, before adapting) | first domain of the order: last - '
+             'first visit | first domain: last visit - before stream | frames/s | '
+             'adapted frames/s | '
              'inference-only frames/s |',
              '|---|---|---|---|---|---|---|---|---|']
     for s in summaries:
