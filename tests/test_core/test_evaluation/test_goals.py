@@ -12,7 +12,9 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 def _summary(per_domain, init=None, half_width=1.0, visits=None):
     """A run summary as summarize_run writes it, intervals value +- half_width."""
-    ci = lambda d: {k: [v - half_width, v + half_width] for k, v in d.items()}  # noqa
+    def ci(values):
+        return {k: [v - half_width, v + half_width] for k, v in values.items()}
+
     visits = visits or [[d, v] for d, v in per_domain.items()]
     mean = sum(v for _, v in visits) / len(visits)
     return dict(per_domain=per_domain, init_per_domain=init or {}, per_visit=visits,
