@@ -1,5 +1,7 @@
-"""`make demo`: ProcCity data, a MiT-B0 source model, then source-only, AdaBN, TENT,
-DACS and HAMLET-style DACS online over the increasing storm; report in work_dirs/demo/.
+"""`make demo`: ProcCity data, a MiT-B0 source model, then source-only, AdaBN, the
+labelled oracle, TENT, DACS and HAMLET-style DACS online over a reduced ACDC-like
+stream (fog, night, rain, snow x 3 rounds); report with 95% intervals and the
+benchmark goals in work_dirs/demo/.
 
     python tools/demo.py [--config configs/online/demo.py] [--cfg-options k=v ...]
 

@@ -1,15 +1,19 @@
-"""`make demo`: the whole method on the embedded ProcCity data, on a CPU, in minutes.
+"""`make demo` and the ProcCity benchmark: the whole method on the embedded data.
 
-Stages (each with a progress bar), driven by a demo config (``configs/online/demo.py``):
+Stages (each with a progress bar), driven by a suite spec (``demo`` in
+``configs/online/demo.py``, ``benchmark`` in ``configs/online/benchmark.py``):
 
-1. data: render ProcCity clear + rain (25..200 mm/h) unless cached in ``data_root``;
+1. data: render ProcCity clear and its weather conditions unless cached in
+   ``data.root``;
 2. source model: train SegFormer MiT-B0 on clear ProcCity once, cache it in
    ``pretrained/``;
-3. online runs: source-only, AdaBN, TENT, DACS and HAMLET-style budgeted DACS over the
-   increasing storm, one work dir each under ``work_root``;
-4. report: ``report.md`` / ``report.json`` (per method: mean mIoU over the stream
-   and over rainy domains, per domain, stream accuracy per domain, final clear minus
-   first clear, adaptation / inference frames per second) and the goals checked.
+3. online runs: every method of ``runs`` on every protocol of ``protocols``, one
+   work dir each (``<work_root>/<protocol>/<method>``);
+4. report per protocol (``<work_root>/<protocol>/report.md`` / ``report.json``: per
+   method the mean mIoU over the visits and over non-clear visits with bootstrap 95%
+   confidence intervals, per domain, stream accuracy, forgetting, frames per second;
+   the ``baselines`` rows always present), then ``<work_root>/report.md`` with every
+   protocol and the benchmark goals (:mod:`..core.evaluation.goals`).
 """
 import json
 import logging
@@ -21,12 +25,18 @@ from collections import OrderedDict
 
 from mmcv.utils import Config
 
-from mmseg_ext.core.checkpoint import atomic_save, load_checkpoint_file
-from mmseg_ext.core.evaluation import atomic_write, atomic_write_json, compare_runs
 from mmseg_ext.apis.config import config_hash
+from mmseg_ext.core.checkpoint import atomic_save, load_checkpoint_file
+from mmseg_ext.core.evaluation import (atomic_write, atomic_write_json, check_baselines,
+                                       compare_runs, evaluate_goals, goal_lines)
 
-__all__ = ['run_demo', 'prepare_data', 'prepare_source_model', 'run_methods',
-           'check_goals', 'data_is_cached', 'source_is_cached']
+__all__ = ['run_demo', 'run_benchmark', 'prepare_data', 'prepare_source_model',
+           'run_methods', 'check_goals', 'data_is_cached', 'source_is_cached',
+           'expected_frames', 'WEATHER_STAMP']
+
+# Written into the data root after rendering: the weather levels and splits rendered
+# there (the cache test reads it).
+WEATHER_STAMP = 'weather_rendered.json'
 
 
 def _say(msg):
@@ -46,10 +56,18 @@ def quiet_console():
                 h.setLevel(logging.WARNING)
 
 
+def _weather_stamp(root):
+    path = osp.join(root, WEATHER_STAMP)
+    if not osp.isfile(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
 def data_is_cached(data):
-    """bool: ``data.root`` holds the requested ProcCity splits, size, rain rates and
-    rare-class statistics."""
-    from mmseg_ext.datasets.synth import rain_dir
+    """bool: ``data.root`` holds the requested ProcCity splits, size, seed,
+    rare-class statistics and every weather level of ``data.weather`` on every split
+    of ``data.weather_splits`` (as recorded in :data:`WEATHER_STAMP`)."""
     meta_file = osp.join(data['root'], 'proccity.json')
     stats_file = osp.join(data['root'], 'sample_class_stats.json')  # rare-class sampling
     if not (osp.isfile(meta_file) and osp.isfile(stats_file)):
@@ -60,16 +78,23 @@ def data_is_cached(data):
             meta.get('seed') != data['seed'] or \
             any(meta.get('splits', {}).get(s, 0) < n for s, n in data['splits'].items()):
         return False
-    return all(osp.isdir(osp.join(data['root'], rain_dir(s, r)))
-               for s in data['splits'] for r in data['rain'])
+    stamp = _weather_stamp(data['root'])
+    return all(float(v) in stamp.get(split, {}).get(kind, [])
+               for split in data['weather_splits']
+               for kind, values in data['weather'].items() for v in values)
 
 
 def prepare_data(data):
-    """Renders ProcCity clear + rain into ``data.root`` unless already there.
+    """Renders ProcCity clear and its weather into ``data.root`` unless already there.
 
     Args:
         data (dict): ``root``, ``splits`` (split -> images), ``size`` (H, W),
-            ``rain`` (rates in mm/h), ``seed``, ``workers``.
+            ``weather`` (condition -> levels: ``rain`` rates in mm/h, ``fog``
+            visibilities in m, the other conditions of
+            :func:`~mmseg_ext.datasets.synth.write_weather` severities 1..5),
+            ``weather_splits``
+            (splits rendered in weather: the held-out and stream splits; the
+            source trains on clear), ``seed``, ``workers``.
 
     Returns:
         bool: True when it rendered, False when cached.
@@ -78,13 +103,22 @@ def prepare_data(data):
     if data_is_cached(data):
         _say(f'data: cached in {data["root"]}')
         return False
+    weather = {k: tuple(v) for k, v in data['weather'].items()}
     _say(f'data: rendering ProcCity {dict(data["splits"])} at {tuple(data["size"])} '
-         f'and rain {list(data["rain"])} mm/h into {data["root"]}')
+         f'and {weather} on {list(data["weather_splits"])} into {data["root"]}')
     write_proccity(data['root'], dict(data['splits']), size=tuple(data['size']),
                    seed=data['seed'], workers=data['workers'], progress=True)
-    write_weather(data['root'], rain=tuple(data['rain']), fog=(),
-                  splits=tuple(data['splits']), seed=data['seed'],
-                  workers=data['workers'], progress=True)
+    # rain in mm/h and fog visibilities in m; the other conditions by severity
+    conditions = {k: v for k, v in weather.items() if k not in ('rain', 'fog')}
+    write_weather(data['root'], rain=weather.get('rain', ()), fog=weather.get('fog', ()),
+                  conditions=conditions, splits=tuple(data['weather_splits']),
+                  seed=data['seed'], workers=data['workers'], progress=True)
+    stamp = _weather_stamp(data['root'])
+    for split in data['weather_splits']:
+        done = stamp.setdefault(split, {})
+        for kind, values in weather.items():
+            done[kind] = sorted(set(done.get(kind, [])) | {float(v) for v in values})
+    atomic_write_json(stamp, osp.join(data['root'], WEATHER_STAMP))
     return True
 
 
@@ -146,21 +180,63 @@ def prepare_source_model(source, work_root):
     return True
 
 
-def run_methods(runs, source_checkpoint, work_root):
+def _method_config(cfg_file, protocol=None):
+    """The online config of a method with a protocol's keys merged over its own: the
+    data (stream and held-out sets), ``online_evaluation`` and the runner's
+    ``domain_order`` and ``frames_per_domain``; the method's other runner keys
+    (``adapt``, budgets, replay) stay."""
+    cfg = Config.fromfile(cfg_file)
+    if protocol:
+        proto = Config.fromfile(protocol)
+        cfg.merge_from_dict(dict(
+            data=proto.data.to_dict(), online_evaluation=proto.online_evaluation.to_dict(),
+            runner=dict(domain_order=list(proto.runner.domain_order),
+                        frames_per_domain=proto.runner.frames_per_domain)))
+        # nested dicts of merged lists as ConfigDicts again, as Config.fromfile gives
+        cfg = Config(cfg._cfg_dict.to_dict(), cfg_text=cfg.text, filename=cfg.filename)
+    return cfg
+
+
+def expected_frames(runs, protocols):
+    """int: target frames all runs of a suite stream (its CPU budget's main term).
+
+    Args:
+        runs (dict): method name -> online config file.
+        protocols (dict): protocol name -> protocol file (None: the method
+            configs' own stream).
+    """
+    total = 0
+    for protocol in protocols.values():
+        for cfg_file in runs.values():
+            runner = _method_config(cfg_file, protocol).runner
+            total += len(runner.domain_order) * int(runner.frames_per_domain)
+    return total
+
+
+def run_methods(runs, source_checkpoint, work_root, protocol=None, data_root=None):
     """Runs every online config of ``runs`` from the source model.
 
     Args:
         runs (dict): method name -> online config file.
         source_checkpoint (str): the source model all runs start from.
         work_root (str): each run goes to ``<work_root>/<method>``.
+        protocol (str | None): a protocol file (``configs/_base_/online/proccity_*``)
+            whose stream, held-out sets and evaluation replace the method config's;
+            None runs the method configs as they are. Default: None.
+        data_root (str | None): the ProcCity root every dataset of the runs reads
+            (the suite's ``data.root``); None keeps the configs' roots.
+            Default: None.
 
     Returns:
         list[str]: the work dirs, in ``runs`` order.
     """
+    from mmseg_ext.datasets import set_data_root
     from .online import run_online
     work_dirs = []
     for name, cfg_file in runs.items():
-        cfg = Config.fromfile(cfg_file)
+        cfg = _method_config(cfg_file, protocol)
+        if data_root:
+            set_data_root(cfg.data, data_root)
         cfg.work_dir = osp.join(work_root, name)
         cfg.load_from = source_checkpoint
         cfg.progress_bar = dict(enabled=True, desc=name)
@@ -220,45 +296,85 @@ def _goals_markdown(goals):
     return '\n'.join(lines) + '\n'
 
 
-def run_demo(cfg):
-    """Runs the four stages of the demo config ``cfg.demo``.
+def run_benchmark(spec, title='ProcCity benchmark'):
+    """Runs a suite: data, source model, every method on every protocol, reports.
 
     Args:
-        cfg (mmcv.Config): with ``demo = dict(work_root, data, source, runs,
-            threads)`` (see ``configs/online/demo.py``).
+        spec (dict): ``work_root``, ``threads`` (torch CPU threads, or None),
+            ``data`` (:func:`prepare_data`), ``source``
+            (:func:`prepare_source_model`), ``protocols`` (name -> protocol file,
+            or None for the method configs' own stream), ``runs`` (method name ->
+            online config; the reports keep this order), ``baselines`` (run names
+            every report must have, checked before any work), ``goals`` (keyword
+            arguments of :func:`~mmseg_ext.core.evaluation.evaluate_goals`).
+        title (str): heading of ``report.md``.
 
     Returns:
-        dict: the report (summaries per method, goals, stage times, settings).
+        OrderedDict: ``protocols`` (name -> method name -> summary), ``goals``,
+        ``stage_seconds``, ``settings``.
     """
-    demo = cfg.demo
-    if demo.get('threads'):
+    check_baselines(list(spec['runs']), spec['baselines'])
+    source_root = Config.fromfile(spec['source']['config']).data.train.get('data_root')
+    if source_root != spec['data']['root']:
+        raise ValueError(f'benchmark: the source config {spec["source"]["config"]} '
+                         f'trains on {source_root!r}, the suite renders '
+                         f'{spec["data"]["root"]!r}; give both the same root')
+    if spec.get('threads'):
         import torch
-        torch.set_num_threads(int(demo.threads))
-    os.makedirs(demo.work_root, exist_ok=True)
+        torch.set_num_threads(int(spec['threads']))
+    os.makedirs(spec['work_root'], exist_ok=True)
     times = OrderedDict()
     t = time.perf_counter()
-    prepare_data(demo.data)
+    prepare_data(spec['data'])
     times['data'] = time.perf_counter() - t
     t = time.perf_counter()
-    prepare_source_model(demo.source, demo.work_root)
+    prepare_source_model(spec['source'], spec['work_root'])
     times['source_model'] = time.perf_counter() - t
     quiet_console()
-    t = time.perf_counter()
-    work_dirs = run_methods(demo.runs, demo.source.checkpoint, demo.work_root)
-    times['online_runs'] = time.perf_counter() - t
-    names = list(demo.runs)
-    summaries, table = compare_runs(work_dirs, names, out_dir=demo.work_root)
-    by_name = OrderedDict((s['name'], s) for s in summaries)
-    goals = check_goals(by_name)
-    report = OrderedDict(
-        summaries=by_name, goals=goals, stage_seconds=times,
-        settings=dict(data=dict(demo.data), source=dict(demo.source),
-                      runs=dict(demo.runs)))
-    text = ('# make demo: online adaptation on the ProcCity increasing storm\n\n' + table +
-            '\n## Goals\n\n' + _goals_markdown(goals) +
-            '\n## Stage times (s)\n\n' +
-            '\n'.join(f'- {k}: {v:.0f}' for k, v in times.items()) + '\n')
-    atomic_write(text, osp.join(demo.work_root, 'report.md'))
-    atomic_write_json(report, osp.join(demo.work_root, 'report.json'))
+    summaries, text = OrderedDict(), [f'# {title}\n']
+    for proto, proto_file in spec['protocols'].items():
+        t = time.perf_counter()
+        root = osp.join(spec['work_root'], proto)
+        work_dirs = run_methods(spec['runs'], spec['source']['checkpoint'], root, proto_file,
+                                data_root=spec['data']['root'])
+        times[f'online_runs_{proto}'] = time.perf_counter() - t
+        found, table = compare_runs(work_dirs, list(spec['runs']), out_dir=root,
+                                    baselines=spec['baselines'])
+        summaries[proto] = OrderedDict((s['name'], s) for s in found)
+        text.append(f'## Protocol {proto} ({proto_file or "the method configs"})\n\n'
+                    f'{table}')
+    goals = evaluate_goals(summaries, **dict(spec.get('goals') or {}))
+    text.append('## Goals (bench/proccity_goals.py)\n\n```\n' +
+                '\n'.join(goal_lines(goals)) + '\n```\n')
+    text.append('## Stage times (s)\n\n' +
+                '\n'.join(f'- {k}: {v:.0f}' for k, v in times.items()) + '\n')
+    report = OrderedDict(protocols=summaries, goals=goals, stage_seconds=times,
+                         settings=dict(data=dict(spec['data']), source=dict(spec['source']),
+                                       protocols=dict(spec['protocols']),
+                                       runs=dict(spec['runs'])))
+    text = '\n'.join(text)
+    atomic_write(text, osp.join(spec['work_root'], 'report.md'))
+    atomic_write_json(report, osp.join(spec['work_root'], 'benchmark.json'))
+    print(text, flush=True)
+    return report
+
+
+def run_demo(cfg):
+    """Runs the demo suite ``cfg.demo`` (:func:`run_benchmark`) and adds the demo's
+    DACS / HAMLET goals (:func:`check_goals`) of its first protocol to the report.
+
+    Args:
+        cfg (mmcv.Config): with ``demo`` (see ``configs/online/demo.py``).
+
+    Returns:
+        dict: the report of :func:`run_benchmark` with ``demo_goals``.
+    """
+    report = run_benchmark(cfg.demo, title='make demo: online adaptation on ProcCity')
+    first = next(iter(report['protocols'].values()))
+    report['demo_goals'] = check_goals(first)
+    text = '## DACS / HAMLET goals\n\n' + _goals_markdown(report['demo_goals'])
+    with open(osp.join(cfg.demo.work_root, 'report.md'), 'a') as f:
+        f.write('\n' + text)
+    atomic_write_json(report, osp.join(cfg.demo.work_root, 'benchmark.json'))
     print(text, flush=True)
     return report

@@ -3,7 +3,24 @@ import json
 
 import pytest
 
-from online_src.apis.demo import check_goals, data_is_cached
+import os.path as osp
+
+from mmcv import Config
+
+from online_src.apis.demo import (WEATHER_STAMP, _method_config, check_goals, data_is_cached,
+                                  expected_frames, run_benchmark)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ONLINE = osp.join(REPO, 'configs', '_base_', 'online')
+BASELINES = ('source_only', 'adabn', 'oracle')
+
+
+def _suite(name):
+    return Config.fromfile(osp.join(REPO, 'configs', 'online', f'{name}.py'))[name]
+
+
+def _in_repo(runs):
+    return {k: osp.join(REPO, v) for k, v in runs.items()}
 
 
 def _summary(rain, per200, final, fps, adapt_fps, inference_fps):
@@ -27,19 +44,22 @@ def test_goals_are_measured_against_source_only():
     assert goals['hamlet_share_of_dacs_rain_gain']['value'] == pytest.approx(4 / 7)
 
 
-def test_data_cache_needs_meta_size_and_rain_dirs(tmp_path):
-    data = dict(root=str(tmp_path), splits=dict(train=2), size=(128, 256), rain=(25,),
-                seed=0)
+def test_data_cache_needs_meta_size_and_weather_stamp(tmp_path):
+    data = dict(root=str(tmp_path), splits=dict(train=2, test=1), size=(128, 256),
+                weather=dict(rain=(25,), night=(5,)), weather_splits=('test',), seed=0)
     assert not data_is_cached(data)
     (tmp_path / 'sample_class_stats.json').write_text('[]')
     (tmp_path / 'proccity.json').write_text(json.dumps(
-        dict(size=[128, 256], seed=0, splits=dict(train=2))))
-    assert not data_is_cached(data)  # no rain folder yet
-    from mmseg_ext.datasets.synth import rain_dir
-    (tmp_path / rain_dir('train', 25)).mkdir(parents=True)
+        dict(size=[128, 256], seed=0, splits=dict(train=2, test=1))))
+    assert not data_is_cached(data)  # no weather rendered yet
+    (tmp_path / WEATHER_STAMP).write_text(json.dumps(dict(test=dict(rain=[25.0]))))
+    assert not data_is_cached(data)  # night missing
+    (tmp_path / WEATHER_STAMP).write_text(json.dumps(
+        dict(test=dict(rain=[25.0, 50.0], night=[5.0]))))
     assert data_is_cached(data)
     assert not data_is_cached(dict(data, size=(256, 512)))
     assert not data_is_cached(dict(data, splits=dict(train=3)))
+    assert not data_is_cached(dict(data, weather_splits=('val', 'test')))
 
 
 def test_share_of_gain_is_nan_without_a_dacs_gain():
@@ -80,3 +100,80 @@ def test_source_cache_follows_the_resolved_config(tmp_path):
     assert source_is_cached(source)
     base.write_text("runner = dict(type='IterBasedRunner', max_iters=1500)\n")
     assert not source_is_cached(source)  # the recipe changed under the cache
+
+
+@pytest.mark.parametrize('protocol,order,rounds', [
+    ('proccity_storm_full.py', ['clear', '25mm', '50mm', '75mm', '100mm', '200mm', '100mm',
+                                '75mm', '50mm', '25mm', 'clear'], 1),
+    ('proccity_acdc.py', ['fog75m', 'night5', '200mm', 'snow5'], 3),
+    ('proccity_conditions.py', ['wet5', 'lensdrops5', 'motionblur5'], 1)])
+def test_full_protocols(protocol, order, rounds):
+    cfg = _method_config(osp.join(REPO, 'configs', 'online',
+                                  'proccity_storm_mit-b0_dacs.py'), osp.join(ONLINE, protocol))
+    assert cfg.runner.domain_order == order * rounds
+    assert cfg.runner.frames_per_domain >= 100
+    assert cfg.runner.replay_buffer_size == 64  # the method's runner keys stay
+    assert cfg.online_evaluation.max_images is None  # every held-out image
+    stream = {d.name: d for d in cfg.data.train[1:]}
+    assert set(order) <= set(stream) and {d.subset for d in stream.values()} == {'test'}
+    val = [d.name for d in cfg.data.val]
+    assert val[0] == 'clear' and set(order) <= set(val)
+    assert {d.subset for d in cfg.data.val} == {'val'}
+
+
+def test_benchmark_suite_sizes():
+    bench = _suite('benchmark')
+    assert bench.data.splits.val >= 100 and bench.data.splits.test >= 100
+    assert tuple(bench.baselines) == BASELINES and set(BASELINES) <= set(bench.runs)
+    assert list(bench.runs) == ['source_only', 'adabn', 'oracle', 'tent', 'dacs', 'cotta']
+    two = _in_repo(dict(source_only=bench.runs.source_only, cotta=bench.runs.cotta))
+    assert expected_frames(two, {k: osp.join(REPO, v) for k, v in
+                                 bench.protocols.items()}) == 2 * 100 * (11 + 12 + 3)
+    oracle = Config.fromfile(osp.join(REPO, bench.runs.oracle))
+    assert oracle.uda.type == 'DACS' and oracle.uda.oracle is True
+
+
+def test_demo_fits_the_fresh_clone_budget():
+    demo = _suite('demo')
+    assert tuple(demo.baselines) == BASELINES and set(BASELINES) <= set(demo.runs)
+    runs = _in_repo(demo.runs)
+    cfg = _method_config(runs['dacs'], demo.protocols.acdc)
+    assert cfg.runner.domain_order == ['fog75m', 'night5', '200mm', 'snow5'] * 3
+    # The measured 25-min fresh-clone demo streamed 5 x 220 frames (online stage
+    # 245 s); the new one streams no more frames and evaluates 40 images per visit.
+    frames = expected_frames(runs, demo.protocols)
+    assert frames == 6 * 12 * 15 <= 1100
+    evaluated = len(runs) * (len(cfg.data.val) + 12) * cfg.online_evaluation.max_images
+    assert evaluated == 6 * 17 * 40
+    source = Config.fromfile(osp.join(REPO, demo.source.config))
+    assert source.runner.max_iters == 3000  # ~18 min on 2 free cores
+    assert 'PhotoMetricDistortion' in [t['type'] for t in source.data.train.pipeline]
+    assert set(demo.data.weather) == {'fog', 'night', 'rain', 'snow'}
+
+
+def test_benchmark_refuses_a_suite_without_the_baselines(tmp_path):
+    spec = dict(_suite('demo'), work_root=str(tmp_path / 'w'))
+    spec['runs'] = {k: v for k, v in spec['runs'].items() if k != 'oracle'}
+    with pytest.raises(ValueError, match=r"runs \['oracle'\] are missing"):
+        run_benchmark(spec)
+    assert not osp.exists(tmp_path / 'w')  # refused before any work
+
+
+def test_demo_data_renders_the_acdc_protocol_sets(tmp_path):
+    from mmseg.datasets import build_dataset
+
+    from online_src.apis.demo import prepare_data
+    from mmseg_ext.datasets import set_data_root
+    demo = _suite('demo')
+    data = dict(demo.data, root=str(tmp_path / 'pc'), size=(32, 64), workers=1,
+                splits=dict(train=2, val=1, test=1))
+    assert prepare_data(data) is True and data_is_cached(data)
+    assert prepare_data(data) is False  # cached
+    cfg = _method_config(osp.join(REPO, demo.runs.dacs),
+                         osp.join(ONLINE, 'proccity_acdc.py'))
+    set_data_root(cfg.data, data['root'])
+    stream = [build_dataset(c) for c in cfg.data.train[1:]]
+    val = [build_dataset(c) for c in cfg.data.val]
+    assert [d.name for d in stream] == ['fog75m', 'night5', '200mm', 'snow5']
+    assert [d.name for d in val] == ['clear', 'fog75m', 'night5', '200mm', 'snow5']
+    assert [len(d) for d in stream + val] == [1] * 9

@@ -42,6 +42,7 @@ def test_proccity_storm_builds(tmp_path):
     write_weather(root, fog=(), splits=('train', 'val', 'test'), seed=1, workers=1,
                   progress=False)
     cfg = Config.fromfile(osp.join(CFG_DIR, 'proccity_storm.py'))
+    assert {c.subset for c in cfg.data.train[1:]} == {'test'}  # never the source's scenes
     assert set_data_root(cfg.data, root) == 14  # source, 6 stream, 6 val, test
     cfg.data.train[0].rare_class_sampling.min_pixels = 1
     train = [build_dataset(c) for c in cfg.data.train]

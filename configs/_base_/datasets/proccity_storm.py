@@ -1,8 +1,8 @@
 # The ProcCity "increasing storm" stream for the online runner (docs/interfaces.md,
 # "Online config layout"): the clear source with rare-class sampling first, then one
-# target dataset per domain name (frames with labels loaded for stream
-# accuracy, no random augmentation) drawn from the `test` split, scenes the source
-# model never trained on, and one held-out val set per domain.
+# target dataset per domain name (frames of the `test` split: scenes the source model
+# never saw in training; labels loaded for stream accuracy, no random augmentation),
+# and one held-out `val` set per domain (>= 100 images in the full benchmark).
 # Data: tools/data/proccity.py + tools/data/weather.py (writes the RCS statistics too).
 _base_ = ['./proccity_clear.py']
 # DAFormer's RCS: T = 0.01, min pixels 3000 at 1024x2048, i.e. ~50 at 128x256.
@@ -18,19 +18,25 @@ stream_pipeline = [
     dict(type='DefaultFormatBundle'),
     dict(type='Collect', keys=['img', 'gt_semantic_seg']),
 ]
+# The source set replayed during adaptation (first entry of data.train of every
+# ProcCity protocol): clear `train` scenes, augmented, with rare-class sampling.
+source_train = dict(
+    type='SourceDataset', seed=0, rare_class_sampling=rare_class_sampling,
+    dataset=dict(type='ProcCityDataset', data_root={{_base_.data_root}}, weather='clear',
+                 subset='train', name='source', domain=0, validate='full',
+                 pipeline={{_base_.train_pipeline}}))
 _stream = dict(type='ProcCityDataset', data_root={{_base_.data_root}}, subset='test',
                validate='full', pipeline=stream_pipeline)
 _val = dict(type='ProcCityDataset', data_root={{_base_.data_root}}, subset='val',
             validate='full', pipeline={{_base_.test_pipeline}})
+# The held-out clear set of every ProcCity protocol (the source domain's level).
+val_clear = dict(_val, weather='clear', name='clear', domain=0)
 data = dict(
     _delete_=True,
     samples_per_gpu=1,
     workers_per_gpu=0,
     train=[
-        dict(type='SourceDataset', seed=0, rare_class_sampling=rare_class_sampling,
-             dataset=dict(type='ProcCityDataset', data_root={{_base_.data_root}},
-                          weather='clear', subset='train', name='source', domain=0,
-                          validate='full', pipeline={{_base_.train_pipeline}})),
+        source_train,
         dict(_stream, weather='clear', name='clear', domain=0),
         dict(_stream, weather='rain', rain_rate=25, name='25mm', domain=25),
         dict(_stream, weather='rain', rain_rate=50, name='50mm', domain=50),
@@ -39,7 +45,7 @@ data = dict(
         dict(_stream, weather='rain', rain_rate=200, name='200mm', domain=200),
     ],
     val=[
-        dict(_val, weather='clear', name='clear', domain=0),
+        val_clear,
         dict(_val, weather='rain', rain_rate=25, name='25mm', domain=25),
         dict(_val, weather='rain', rain_rate=50, name='50mm', domain=50),
         dict(_val, weather='rain', rain_rate=75, name='75mm', domain=75),

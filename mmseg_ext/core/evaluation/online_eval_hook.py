@@ -4,7 +4,12 @@ Every held-out domain set is evaluated before the stream and after each visited
 domain; each evaluation is one row of ``results.csv`` with ``<domain>.mIoU``,
 ``mAcc``, ``aAcc`` (percent), per-class IoU in ``results.json``, and the stream
 accuracy of the visit just finished (``stream.mIoU``; see
-:class:`~mmseg_ext.core.evaluation.StreamAccuracy`). Works with any model that
+:class:`~mmseg_ext.core.evaluation.StreamAccuracy`). The per-image areas of each
+evaluation (mmseg's ``intersect_and_union`` per image and class: the diagonal and
+marginals of the image's confusion matrix) are kept in
+``<work_dir>/per_image/eval<NN>_<domain>.npy`` (array ``(images, 4, classes)``,
+named in the row as ``<domain>.per_image``), so a report can resample the held-out
+images (bootstrap confidence intervals, :mod:`.report`). Works with any model that
 answers mmseg's ``forward(return_loss=False)`` (every segmentor and method).
 """
 import os.path as osp
@@ -15,12 +20,17 @@ import torch
 from mmcv.parallel import collate, is_module_wrapper
 from mmcv.runner import HOOKS, Hook
 
-from .results import ResultsTable, plot_stream
+from .results import ResultsTable, atomic_np_save, plot_stream
 from .stream_accuracy import areas_to_metrics
 
 __all__ = ['OnlineEvalHook', 'EVAL_DOMAINS']
 
 EVAL_DOMAINS = ('all', 'stream', 'current')
+
+
+def _metrics(per_image, classes):
+    """Percent metrics of an evaluation from its per-image areas (summed)."""
+    return areas_to_metrics([torch.as_tensor(a) for a in per_image.sum(0)], classes)
 
 
 @HOOKS.register_module()
@@ -129,12 +139,26 @@ class OnlineEvalHook(Hook):
         Returns:
             OrderedDict: ``mIoU``, ``mAcc``, ``aAcc``, ``IoU.<class>``.
         """
+        return _metrics(self.evaluate_areas(model, dataset, image_dir), dataset.CLASSES)
+
+    def evaluate_areas(self, model, dataset, image_dir=None):
+        """Per-image areas of ``model`` on ``dataset`` (the first ``max_images``).
+
+        Args:
+            model (nn.Module): answers ``forward(return_loss=False)``.
+            dataset (CustomDataset): with the test pipeline and ``pre_eval``.
+            image_dir (str | None): where to write colour predictions.
+
+        Returns:
+            np.ndarray: float64 ``(images, 4, classes)``: per image, mmseg's
+            (intersect, union, predicted, label) pixel counts per class.
+        """
         model = model.module if is_module_wrapper(model) else model
         param = next(model.parameters(), None)
         device = param.device if param is not None else torch.device('cpu')
         was_training = model.training
         model.eval()
-        totals = None
+        per_image = []
         n = len(dataset) if self.max_images is None else min(len(dataset), self.max_images)
         try:
             for start in range(0, n, self.samples_per_gpu):
@@ -149,14 +173,13 @@ class OnlineEvalHook(Hook):
                 result = [r.cpu().numpy() if isinstance(r, torch.Tensor) else r
                           for r in result]
                 areas = dataset.pre_eval(result, indices)
-                for a in areas:
-                    a = [torch.as_tensor(x, dtype=torch.float64) for x in a]
-                    totals = a if totals is None else [t + x for t, x in zip(totals, a)]
+                per_image += [np.stack([np.asarray(x, dtype=np.float64) for x in a])
+                              for a in areas]
                 if image_dir is not None:
                     self._write_images(dataset, indices, result, image_dir)
         finally:
             model.train(was_training)
-        return areas_to_metrics(totals, dataset.CLASSES)
+        return np.stack(per_image)
 
     def _write_images(self, dataset, indices, result, image_dir):
         palette = np.asarray(dataset.PALETTE, dtype=np.uint8)
@@ -178,9 +201,15 @@ class OnlineEvalHook(Hook):
         for d in domains:
             image_dir = (osp.join(image_root, f'{self.count:02d}_{after}', d)
                          if image_root else None)
-            metrics = self.evaluate_dataset(runner.model, self.datasets[d], image_dir)
+            dataset = self.datasets[d]
+            per_image = self.evaluate_areas(runner.model, dataset, image_dir)
+            metrics = _metrics(per_image, dataset.CLASSES)
             for k, v in metrics.items():
                 row[f'{d}.{k}'] = v
+            if runner.work_dir:
+                rel = osp.join('per_image', f'eval{self.count:02d}_{d}.npy')
+                atomic_np_save(per_image, osp.join(runner.work_dir, rel))
+                row[f'{d}.per_image'] = rel
         if has_stream:
             for k, v in visit_acc.metrics(key).items():
                 if not k.startswith('IoU.'):

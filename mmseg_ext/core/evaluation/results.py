@@ -92,11 +92,12 @@ class ResultsTable:
         atomic_write(self.to_csv(), self._path(self.csv_name))
 
     def columns(self):
-        """list[str]: the csv columns (no per-class IoU), in first-seen order."""
+        """list[str]: the csv columns (no per-class IoU, no per-image files), in
+        first-seen order."""
         cols = []
         for row in self.rows:
             for k in row:
-                if '.IoU.' not in k and k not in cols:
+                if '.IoU.' not in k and not k.endswith('.per_image') and k not in cols:
                     cols.append(k)
         return cols
 

@@ -83,6 +83,9 @@ def test_eval_hook_scores_a_perfect_model_100(tmp_path):
     m = hook.evaluate_dataset(_Oracle(), _Set(), image_dir=str(tmp_path / 'show'))
     assert m['mIoU'] == pytest.approx(100.0) and m['aAcc'] == pytest.approx(100.0)
     assert osp.isfile(tmp_path / 'show' / '00001.png')
+    areas = hook.evaluate_areas(_Oracle(), _Set())
+    assert areas.shape == (2, 4, 2)
+    assert areas[:, 0].tolist() == [[1.0, 3.0], [3.0, 1.0]]  # per-image intersections
     first = OnlineEvalHook([_Set()], max_images=1).evaluate_dataset(_Oracle(), _Set())
     assert first['IoU.a'] == pytest.approx(100.0) and first['aAcc'] == pytest.approx(100.0)
     with pytest.raises(ValueError, match='max_images must be >= 1'):
@@ -118,6 +121,7 @@ def test_summary_and_markdown_report(tmp_path):
     assert s['final_minus_initial'] == pytest.approx(-1.0)
     md = report_markdown([s])
     assert '| dacs | 52.25 | 45.00 | 35.00 | -1.00 | -1.00 | 2.00 | 2.00 | - |' in md
+    assert np.isnan(s['ci']['mIoU']).all()  # no per-image areas: the value alone
     other = _fake_run(tmp_path, 'src', [60.0, 30.0, 20.0, 60.0], 9.0)
     summaries, text = compare_runs([other, s['work_dir']], ['source', 'dacs'],
                                    out_dir=str(tmp_path / 'report'))
@@ -197,3 +201,16 @@ def test_cross_run_plot_has_no_init_tick_and_a_title(tmp_path, monkeypatch):
     assert [t.get_text() for t in ax.get_xticklabels()] == [
         'before the stream', 'clear', 'rain 25 mm/h']
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ['clear', 'rain 25 mm/h']
+
+
+def test_eval_hook_keeps_per_image_areas(tmp_path):
+    import logging
+    from types import SimpleNamespace
+    runner = SimpleNamespace(work_dir=str(tmp_path), model=_Oracle(), iter=0,
+                             logger=logging.getLogger('test'))
+    OnlineEvalHook([_Set()], plot=False).before_run(runner)
+    row = json.loads((tmp_path / 'results.json').read_text())[0]
+    assert row['clear.per_image'] == osp.join('per_image', 'eval00_clear.npy')
+    areas = np.load(tmp_path / row['clear.per_image'])
+    assert areas.shape == (2, 4, 2) and areas[:, 1].tolist() == [[1.0, 3.0], [3.0, 1.0]]
+    assert 'per_image' not in (tmp_path / 'results.csv').read_text()

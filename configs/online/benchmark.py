@@ -1,0 +1,33 @@
+# The full ProcCity benchmark (bench/proccity_benchmark.py ->
+# online_src.apis.demo.run_benchmark): every method on the increasing storm, the
+# ACDC-like protocol and the other conditions, at full size (100 frames per visit,
+# 100 held-out images per domain), from the same cached source model as `make demo`.
+# Goals: bench/proccity_goals.py work_dirs/proccity_benchmark.
+benchmark = dict(
+    work_root='work_dirs/proccity_benchmark',
+    threads=2,  # torch CPU threads
+    # ProcCity at 128x256: 500 clear train images (the source model), 100 `val`
+    # (held out) and 100 `test` (stream) images per domain; rain in mm/h (the storm),
+    # fog visibility in m, the other conditions at severity 5.
+    data=dict(root='data/proccity', splits=dict(train=500, val=100, test=100),
+              size=(128, 256),
+              weather=dict(rain=(25, 50, 75, 100, 200), fog=(75,), night=(5,), snow=(5,),
+                           wet=(5,), lensdrops=(5,), motionblur=(5,)),
+              weather_splits=('val', 'test'), seed=0, workers=2),
+    source=dict(config='configs/online/proccity_source_mit-b0.py',
+                checkpoint='pretrained/proccity_segformer_mit-b0_source.pth'),
+    # protocol name -> protocol file merged over each method config
+    protocols=dict(
+        storm='configs/_base_/online/proccity_storm_full.py',
+        acdc='configs/_base_/online/proccity_acdc.py',
+        conditions='configs/_base_/online/proccity_conditions.py'),
+    # method name -> online config; the report compares them in this order
+    runs=dict(
+        source_only='configs/online/proccity_storm_mit-b0_source-only.py',
+        adabn='configs/online/proccity_storm_mit-b0_adabn.py',
+        oracle='configs/online/proccity_storm_mit-b0_oracle.py',
+        tent='configs/online/proccity_storm_mit-b0_tent.py',
+        dacs='configs/online/proccity_storm_mit-b0_dacs.py',
+        cotta='configs/online/proccity_storm_mit-b0_cotta.py'),
+    baselines=('source_only', 'adabn', 'oracle'),
+    goals=dict(acdc_protocol='acdc'))
