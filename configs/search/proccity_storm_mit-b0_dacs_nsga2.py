@@ -16,3 +16,6 @@ search = dict(
                 dict(metric='adapt_fps', direction='maximize')],
     study_name='proccity_storm_mit-b0_dacs',
     work_dir='work_dirs/search')
+# A trial evaluates only the domains its stream visits (a shortened stream, e.g.
+# runner.domain_order=[clear,200mm], evaluates two sets, not every condition).
+online_evaluation = dict(eval_domains='stream')

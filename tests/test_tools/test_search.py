@@ -248,6 +248,7 @@ def test_shipped_search_config_is_valid():
                                    'uda.mix_loss_weight', 'runner.replay_buffer_size']
     assert [o['metric'] for o in search.objectives] == ['mIoU', 'adapt_fps']
     assert search.sampler.type == 'NSGAIISampler'
+    assert cfg.online_evaluation.eval_domains == 'stream'  # trials: their stream's sets
     t = trial_config(cfg, {'uda.alpha': 0.95, 'runner.replay_buffer_size': 16}, 'w')
     assert (t.uda.alpha, t.runner.replay_buffer_size, t.uda.type) == (0.95, 16, 'DACS')
 

@@ -90,8 +90,8 @@ runner = dict(
 # mmseg_ext.core.evaluation.OnlineEvalHook: before the stream and after each domain
 online_evaluation = dict(
     # 'stream' (the sets of the domains runner.domain_order visits, before the stream
-    # and after each visit) | 'all' (every set in data.val) | 'current' (the stream's
-    # sets before the stream, then only the set of the domain just streamed)
+    # and after each visit) | 'all' (every set in data.val) | 'current' (every set
+    # before the stream, then only the set of the domain just streamed)
     eval_domains='stream',
     samples_per_gpu=1,  # test batch size
     show=False,  # write colour predictions (to out_dir or <work_dir>/show)

@@ -43,9 +43,10 @@ class OnlineEvalHook(Hook):
         eval_domains (str): which sets are evaluated. 'all': every set, before
             the stream and after each visit; 'stream': the sets of the domains
             in ``runner.domain_order`` (a run streaming two domains evaluates
-            two), before the stream and after each visit; 'current': the
-            stream's sets before the stream, then only the set of the domain
-            just streamed. Default: 'stream'.
+            two), before the stream and after each visit; 'current': every set
+            before the stream (the reference of every domain, e.g. clear when
+            only adverse conditions are streamed), then only the set of the
+            domain just streamed. Default: 'stream'.
         samples_per_gpu (int): test batch size. Default: 1.
         show (bool): write colour-coded predictions (to ``out_dir`` or
             ``<work_dir>/show``). Default: False.
@@ -113,8 +114,8 @@ class OnlineEvalHook(Hook):
 
     def _domains(self, runner):
         """The sets evaluated before the stream and, unless 'current', after
-        each visit: all of them, or those of the domains the stream visits."""
-        if self.eval_domains == 'all':
+        each visit: those of the domains the stream visits ('stream'), or all."""
+        if self.eval_domains != 'stream':
             return list(self.datasets)
         streamed = set(runner.domain_order)
         return [d for d in self.datasets if d in streamed]

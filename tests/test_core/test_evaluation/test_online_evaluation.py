@@ -136,10 +136,11 @@ def test_summary_and_markdown_report(tmp_path):
 @pytest.mark.parametrize('mode,init,after', [
     ('stream', ['clear', '200mm'], ['clear', '200mm']),
     ('all', ['clear', '25mm', '200mm'], ['clear', '25mm', '200mm']),
-    ('current', ['clear', '200mm'], ['200mm'])])
+    ('current', ['clear', '25mm', '200mm'], ['200mm'])])
 def test_eval_domains_follow_the_stream(mode, init, after):
     """A run streaming two of three domains evaluates those two ('stream', the
-    default) unless told 'all'; 'current' evaluates only the visited domain."""
+    default) unless told 'all'; 'current' evaluates every set first (the
+    references), then only the visited domain."""
     sets = []
     for name in ('clear', '25mm', '200mm'):
         s = _Set()
@@ -207,7 +208,7 @@ def test_eval_hook_keeps_per_image_areas(tmp_path):
     import logging
     from types import SimpleNamespace
     runner = SimpleNamespace(work_dir=str(tmp_path), model=_Oracle(), iter=0,
-                             logger=logging.getLogger('test'))
+                             domain_order=['clear'], logger=logging.getLogger('test'))
     OnlineEvalHook([_Set()], plot=False).before_run(runner)
     row = json.loads((tmp_path / 'results.json').read_text())[0]
     assert row['clear.per_image'] == osp.join('per_image', 'eval00_clear.npy')
