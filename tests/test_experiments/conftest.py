@@ -14,13 +14,15 @@ RAIN = (25, 50, 75, 100, 200)
 
 @pytest.fixture(scope='session')
 def tiny_proccity(tmp_path_factory):
-    """Root of a ProcCity set with train/val/test splits and every rain rate."""
+    """Root of a ProcCity set with train/val/test splits, every rain rate and the
+    demo's ACDC-like conditions (fog 75 m, night 5, snow 5)."""
     from mmseg_ext.datasets.synth import write_proccity, write_weather
     root = str(tmp_path_factory.mktemp('proccity'))
     splits = {'train': 2, 'val': 2, 'test': 2}
     write_proccity(root, splits, size=(64, 128), seed=0, workers=1, progress=False)
-    write_weather(root, rain=RAIN, fog=(), splits=tuple(splits), seed=0, workers=1,
-                  progress=False)
+    # every rain rate (the storm) and the demo's ACDC-like conditions
+    write_weather(root, rain=RAIN, fog=(75,), splits=tuple(splits), seed=0, workers=1,
+                  progress=False, conditions=dict(night=(5,), snow=(5,)))
     return root
 
 

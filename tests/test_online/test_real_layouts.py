@@ -23,9 +23,9 @@ from mmseg_ext.apis.sweep import train_config  # noqa: E402
 STORM = ['clear', '25mm', '200mm']  # the storm's ends, to keep the test short
 ACDC = ['acdc_fog', 'acdc_night', 'acdc_rain', 'acdc_snow']
 ORDERS = dict(cs_storm=STORM, cs_acdc=ACDC)
-# Held-out sets evaluated before the stream: the domains the stream visits
-# (online_evaluation.eval_domains='stream'), in data.val order.
-HELD_OUT = dict(cs_storm=STORM, cs_acdc=ACDC)
+# Held-out sets evaluated before the stream: every domain of the config (the fixture
+# config evaluates with online_evaluation.eval_domains='current': all sets first).
+HELD_OUT = dict(cs_storm=['clear', '25mm', '50mm', '75mm', '100mm', '200mm'], cs_acdc=ACDC)
 FRAMES = 2
 # The experiment lists plus the DACS variants they do not cross.
 LISTS = types.SimpleNamespace(**{k: getattr(lists, k) for k in dir(lists) if k.isupper()})
