@@ -1,5 +1,4 @@
 from .custom_encoder_decoder import CustomEncoderDecoder
 from .modular_encoder_decoder import ModularEncoderDecoder
-from .others_encoder_decoder import OthersEncoderDecoder
 
-__all__ = ['CustomEncoderDecoder', 'ModularEncoderDecoder', 'OthersEncoderDecoder']
+__all__ = ['CustomEncoderDecoder', 'ModularEncoderDecoder']

@@ -1,4 +1,4 @@
-"""CustomEncoderDecoder, ModularEncoderDecoder, OthersEncoderDecoder."""
+"""CustomEncoderDecoder, ModularEncoderDecoder."""
 import numpy as np
 import pytest
 import torch
@@ -46,8 +46,7 @@ def test_custom_seg_weight_and_features():
         model.forward_train(img, metas, gt, seg_weight=torch.ones(2, 16, 16))
 
 
-@pytest.mark.parametrize('seg_type', ['CustomEncoderDecoder', 'ModularEncoderDecoder',
-                                      'OthersEncoderDecoder'])
+@pytest.mark.parametrize('seg_type', ['CustomEncoderDecoder', 'ModularEncoderDecoder'])
 def test_mmseg_test_api(seg_type):
     model = build_segmentor(model_cfg(seg_type)).eval()
     img, metas, _ = batch(n=1)
@@ -149,7 +148,7 @@ def test_head_channels_must_match_backbone():
         build_segmentor(cfg)
 
 
-@pytest.mark.parametrize('seg_type', ['OthersEncoderDecoder', 'ModularEncoderDecoder'])
+@pytest.mark.parametrize('seg_type', ['CustomEncoderDecoder', 'ModularEncoderDecoder'])
 def test_segmentor_type_switch_on_base_config(repo_root, seg_type):
     import os.path as osp
 
