@@ -31,6 +31,7 @@ from mmseg.utils import (build_ddp, build_dp, collect_env, find_latest_checkpoin
 from ..core.log_backends import resolve_log_config
 from ..models import build_train_model
 from ..models.builder import check_uda_cfg
+from ..models.utils import set_trainable
 from .dist import CPUDistributedDataParallel, init_dist_env
 from .config import check_data_roots, check_section_keys
 from .workdir import RunGuard
@@ -42,9 +43,10 @@ __all__ = ['freeze_encoder', 'init_launcher', 'train_segmentor', 'train_source',
 def freeze_encoder(model):
     """Freezes the encoder (``backbone``) of a segmentor for decoder-only training.
 
-    A backbone with ``freeze_or_not_modules`` (``MixTransformer``) freezes all its
-    modules, which also keeps them in eval mode while training; any other
-    backbone gets ``requires_grad=False`` on its parameters.
+    The ``'encoder'`` mode of :func:`~mmseg_ext.models.utils.set_trainable`: a
+    staged backbone (``MixTransformer``) freezes all its modules, which also keeps
+    them in eval mode while training; any other backbone gets
+    ``requires_grad=False`` on its parameters.
 
     Args:
         model (nn.Module): a segmentor (or a UDA decorator holding one as ``model``).
@@ -53,14 +55,8 @@ def freeze_encoder(model):
         int: the number of parameters frozen.
     """
     segmentor = getattr(model, 'model', model)
-    backbone = getattr(segmentor, 'backbone', None)
-    if backbone is None:
-        raise AttributeError(f'freeze_encoder: {type(segmentor).__name__} has no '
-                             f'backbone to freeze')
-    if hasattr(backbone, 'freeze_or_not_modules') and hasattr(backbone, 'num_stages'):
-        backbone.freeze_or_not_modules(list(range(1, backbone.num_stages + 1)), False)
-    backbone.requires_grad_(False)
-    return sum(p.numel() for p in backbone.parameters())
+    set_trainable(segmentor, 'encoder', scope='backbone', key='freeze_encoder')
+    return sum(p.numel() for p in segmentor.backbone.parameters())
 
 
 def init_launcher(launcher, dist_params=None):

@@ -32,8 +32,10 @@ class ParamWiseOptimizerConstructor(DefaultOptimizerConstructor):
       norm layers (by type, whatever their name). Default: None.
     * ``bias_decay_mult`` (float, optional): decay multiplier of biases. Default: None.
     * ``skip_frozen`` (bool): leave parameters with ``requires_grad=False`` out of
-      the optimizer. Keep False when stages are frozen and unfrozen during the run
-      (modular training). Default: False.
+      the optimizer; which ones those are is decided in one place,
+      ``mmseg_ext.models.utils.trainable.set_trainable``, and only read here. Keep
+      False when stages are frozen and unfrozen during the run (modular
+      training). Default: False.
 
     Args:
         optimizer_cfg (dict): mmcv optimizer config (``type``, ``lr``, ...).

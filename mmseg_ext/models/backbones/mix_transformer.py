@@ -28,8 +28,10 @@ Extension hooks (for subclasses such as ``MixTransformerAdapter``):
 * ``forward(x, num_modules=None, train_from_module=1)`` runs stages
   ``1..num_modules`` only, those before ``train_from_module`` without autograd.
 * ``frozen_modules`` (config) and ``freeze_or_not_modules(modules, requires_grad)``
-  (runtime) switch whole stages between trainable and frozen. Modules are
-  numbered from 1 (module ``k`` is stage ``k``), as in HAMLET.
+  (runtime) switch whole stages between trainable and frozen (the ``'stages'``
+  mode of :func:`mmseg_ext.models.utils.set_trainable`, which reads
+  ``module_parts(k)``). Modules are numbered from 1 (module ``k`` is stage ``k``),
+  as in HAMLET.
 """
 import math
 
@@ -41,6 +43,8 @@ from mmcv.cnn import build_norm_layer
 from mmcv.runner import BaseModule
 from mmseg.models.builder import BACKBONES
 from timm.layers import DropPath, trunc_normal_
+
+from ..utils.trainable import check_stages, set_trainable
 
 __all__ = ['MixTransformer']
 
@@ -281,7 +285,7 @@ class MixTransformer(BaseModule):
         if not out_indices or not all(0 <= i < self.num_stages for i in out_indices):
             raise ValueError(f'MixTransformer: out_indices {tuple(out_indices)} must be '
                              f'stages in 0..{self.num_stages - 1}')
-        self._check_modules(frozen_modules, 'frozen_modules')
+        check_stages(self, frozen_modules, 'frozen_modules')
         if pretrained is not None and not isinstance(pretrained, str):
             raise TypeError(f'MixTransformer: pretrained must be a path or None, got '
                             f'{type(pretrained).__name__}')
@@ -315,12 +319,7 @@ class MixTransformer(BaseModule):
                 self.build_block(i, j, drop_path=dpr[cur + j]) for j in range(depths[i])]))
             self.norms.append(build_norm_layer(norm_cfg, embed_dims[i])[1])
             cur += depths[i]
-        self.freeze_or_not_modules(self.frozen_modules, requires_grad=False)
-
-    def _check_modules(self, modules, what):
-        if not all(isinstance(m, int) and 1 <= m <= self.num_stages for m in modules):
-            raise ValueError(f'MixTransformer: {what} {tuple(modules)} must be module '
-                             f'numbers in 1..{self.num_stages}')
+        set_trainable(self, 'stages', stages=self.frozen_modules, key='frozen_modules')
 
     def build_block(self, stage_idx, block_idx, **block_kwargs):
         """Builds block ``block_idx`` of stage ``stage_idx`` (0-based).
@@ -383,20 +382,20 @@ class MixTransformer(BaseModule):
             modules (Sequence[int]): module numbers (1-based stages).
             requires_grad (bool): True trains them, False freezes them. Default: False.
         """
-        self._check_modules(modules, 'modules')
-        for m in modules:
-            for part in (self.patch_embeds[m - 1], self.blocks[m - 1], self.norms[m - 1]):
-                part.requires_grad_(requires_grad)
-        frozen = set(self.frozen_modules)
-        frozen = frozen - set(modules) if requires_grad else frozen | set(modules)
-        self.frozen_modules = tuple(sorted(frozen))
-        self.train(self.training)
+        set_trainable(self, 'stages', stages=modules, requires_grad=requires_grad,
+                      key='modules')
+
+    def module_parts(self, module):
+        """The submodules of module ``module`` (1-based): its patch embedding, its
+        blocks and its stage norm."""
+        return (self.patch_embeds[module - 1], self.blocks[module - 1],
+                self.norms[module - 1])
 
     def train(self, mode=True):
         """Switches mode; frozen stages stay in eval mode (no dropout, no drop-path)."""
         super().train(mode)
         for m in self.frozen_modules:
-            for part in (self.patch_embeds[m - 1], self.blocks[m - 1], self.norms[m - 1]):
+            for part in self.module_parts(m):
                 part.eval()
         return self
 

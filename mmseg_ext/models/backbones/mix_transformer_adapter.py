@@ -13,7 +13,7 @@ initialised so that the pretrained function is unchanged at step 0:
   (:mod:`.vida`);
 * visual prompts, EVP or CVP (:mod:`.visual_prompts`);
 * ``freeze_backbone`` / ``trainable_keys``: everything frozen but the named
-  modules (:func:`mmseg_ext.models.utils.freeze`).
+  modules (:func:`mmseg_ext.models.utils.apply_freeze_backbone`).
 """
 import copy
 import functools
@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 from mmseg.models.builder import BACKBONES
 
-from ..utils.freeze import freeze
+from ..utils.trainable import apply_freeze_backbone
 from ..utils.peft_module import PEFTModule
 from .adaptformer import Adapter
 from .mix_transformer import MiTBlock, MixTransformer
@@ -131,14 +131,10 @@ class MixTransformerAdapter(MixTransformer):
         self.out_stem = out_stem
         self._build_injectors(spatial_prior_cfg, injector_cfg)
         self._build_prompt(prompt_cfg)
-        if trainable_keys and not freeze_backbone:
-            raise ValueError('MixTransformerAdapter: trainable_keys '
-                             f'{tuple(trainable_keys)} only apply with '
-                             'freeze_backbone=True')
         self.freeze_backbone = freeze_backbone
-        self.trainable_keys = tuple(trainable_keys)
-        if freeze_backbone:
-            freeze(self, self.trainable_keys)
+        self.trainable_keys = apply_freeze_backbone(
+            self, freeze_backbone, trainable_keys, 'MixTransformerAdapter',
+            'model.backbone.trainable_keys')
 
     def _check_stages(self, stages, what):
         if not all(isinstance(s, int) and 0 <= s < self.num_stages for s in stages):

@@ -13,8 +13,8 @@ inside the stages with no hook of its own.
 from mmseg.models.backbones import SwinTransformer
 from mmseg.models.builder import BACKBONES
 
-from ..utils.freeze import freeze
 from ..utils.peft_module import PEFTModule
+from ..utils.trainable import apply_freeze_backbone
 from .adaptformer import Adapter
 
 __all__ = ['SwinTransformerAdapter']
@@ -58,19 +58,15 @@ class SwinTransformerAdapter(SwinTransformer):
             raise ValueError(f'SwinTransformerAdapter: adapt_blocks {tuple(adapt_blocks)} '
                              f'must be stages in 0..{num_stages - 1} (the backbone has '
                              f'{num_stages} stages)')
-        if trainable_keys and not freeze_backbone:
-            raise ValueError('SwinTransformerAdapter: trainable_keys '
-                             f'{tuple(trainable_keys)} only apply with '
-                             'freeze_backbone=True')
         self.adapt_blocks = tuple(adapt_blocks)
         for s in self.adapt_blocks:
             for block in self.stages[s].blocks:
                 block.ffn.adapter = Adapter(block.ffn.embed_dims, **adapter_cfg)
                 block.ffn.register_forward_hook(_ffn_adapter_hook, with_kwargs=True)
         self.freeze_backbone = freeze_backbone
-        self.trainable_keys = tuple(trainable_keys)
-        if freeze_backbone:
-            freeze(self, self.trainable_keys)
+        self.trainable_keys = apply_freeze_backbone(
+            self, freeze_backbone, trainable_keys, 'SwinTransformerAdapter',
+            'model.backbone.trainable_keys')
 
     def init_weights(self):
         """Swin's init; after a random init, the adapters' zero init again."""

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from mmcv.runner.checkpoint import weights_to_cpu
 
+from ..utils.trainable import set_trainable
+
 __all__ = ['FrozenReference']
 
 
@@ -35,8 +37,7 @@ class FrozenReference:
                 f'{type(segmentor).__name__} has none: set it to None')
         self.module = module
         self.model = copy.deepcopy(segmentor).eval()
-        for p in self.model.parameters():
-            p.requires_grad_(False)
+        set_trainable(self.model, 'none')
 
     @torch.no_grad()
     def loss(self, img, img_metas, pred):

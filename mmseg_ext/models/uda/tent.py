@@ -1,15 +1,11 @@
 """TENT: fully test-time adaptation by entropy minimisation."""
 from contextlib import contextmanager, nullcontext
 
-import torch.nn as nn
-
 from ..builder import UDA
+from ..utils.trainable import NORM_LAYERS, set_trainable
 from .uda_decorator import UDADecorator, batch_norms, softmax_entropy
 
-__all__ = ['TENT', 'batch_stats_only']
-
-#: Normalisation layers whose affine parameters TENT adapts.
-NORM_LAYERS = (nn.LayerNorm, nn.modules.batchnorm._BatchNorm, nn.GroupNorm)
+__all__ = ['TENT', 'batch_stats_only', 'NORM_LAYERS']
 
 
 @contextmanager
@@ -77,18 +73,7 @@ class TENT(UDADecorator):
             raise ValueError("TENT: norm_stats.predict='batch' tracks no running "
                              "statistics; it needs student='batch' and "
                              "target_pass=False")
-        norm_params = set()
-        for module in self.model.modules():
-            if isinstance(module, NORM_LAYERS):
-                norm_params.update(id(p) for p in module.parameters(recurse=False))
-        if not norm_params:
-            raise ValueError(f'TENT: segmentor {type(self.model).__name__} has no '
-                             f'LayerNorm/BatchNorm/GroupNorm affine parameter to adapt')
-        for param in self.model.parameters():
-            param.requires_grad_(param.requires_grad and id(param) in norm_params)
-        if not any(p.requires_grad for p in self.model.parameters()):
-            raise ValueError('TENT: freezing left no norm parameter trainable '
-                             '(check freeze_backbone/trainable_keys)')
+        set_trainable(self.model, 'norm_affine', key='TENT')
         self.init_ewc()
 
     def student_stats(self):

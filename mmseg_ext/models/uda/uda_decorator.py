@@ -20,7 +20,7 @@ from mmseg.models.segmentors import BaseSegmentor
 
 from ...core.batch import unwrap_batch
 from ..segmentors.custom_encoder_decoder import weighted_head_losses
-from ..utils.freeze import freeze
+from ..utils.trainable import apply_freeze_backbone
 from ..utils.norm_stats import resolve_norm_stats
 from .ema import ema_tensors, ema_update
 from .ewc import EWCPenalty
@@ -107,8 +107,8 @@ class UDADecorator(BaseSegmentor):
             parameters named by ``trainable_keys`` (adapters); teachers and
             reference models copied from the student inherit it. Default: False.
         trainable_keys (Sequence[str]): substrings of backbone parameter names
-            kept trainable when ``freeze_backbone`` (see
-            :func:`mmseg_ext.models.utils.freeze.freeze`). Default: ().
+            kept trainable when ``freeze_backbone`` (the ``'keys'`` mode of
+            :func:`mmseg_ext.models.utils.trainable.set_trainable`). Default: ().
         ewc_lambda (float): weight of the EWC penalty (Kirkpatrick et al., PNAS
             2017); 0 disables it. Default: 0.0.
         ewc_fisher_batches (int): source batches the Fisher information is
@@ -165,11 +165,9 @@ class UDADecorator(BaseSegmentor):
         self.num_classes = self.model.num_classes
         self.align_corners = self.model.align_corners
         self.freeze_backbone = freeze_backbone
-        if freeze_backbone:
-            freeze(self.model.backbone, trainable=tuple(trainable_keys))
-        elif trainable_keys:
-            raise ValueError(f'{type(self).__name__}: trainable_keys '
-                             f'{list(trainable_keys)} given without freeze_backbone=True')
+        apply_freeze_backbone(self.model, freeze_backbone, trainable_keys,
+                              type(self).__name__, 'uda.trainable_keys',
+                              scope='backbone')
         self.log_grad_magnitude = log_grad_magnitude
         self._grad_before = None  # gradients after the previous loss term
         self._step_losses = []  # loss terms of the current step (policy_loss)
