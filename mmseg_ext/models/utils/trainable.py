@@ -242,11 +242,11 @@ def freeze(module, trainable=(), eval_frozen=True, key='trainable_keys'):
     """
     keys = _check_keys(trainable)
     names = [name for name, _ in module.named_parameters()]
-    for key in keys:
-        if not any(key in name for name in names):
+    for k in keys:
+        if not any(k in name for name in names):
             examples = ', '.join(repr(n) for n in names[:3])
             raise ValueError(
-                f'trainable key {key!r} matches no parameter of '
+                f'trainable key {k!r} matches no parameter of '
                 f'{type(module).__name__} (names look like {examples}); '
                 f'check {key} in the config')
     kept = []
