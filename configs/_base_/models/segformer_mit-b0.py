@@ -29,7 +29,9 @@ model = dict(
         norm_cfg=dict(type='LN', eps=1e-6),
         patch_norm_cfg=dict(type='LN', eps=1e-5),  # NVlabs: torch's default eps
         out_indices=(0, 1, 2, 3),
-        frozen_modules=[],  # e.g. [1, 2] freezes stages 1-2
+        # e.g. [1, 2] freezes stages 1-2 (their parameters do not train, they stay
+        # in eval mode): the 'stages' mode of mmseg_ext/models/utils/trainable.py
+        frozen_modules=[],
         with_cp=False,
         pretrained=None,  # encoder checkpoint in NVlabs/mmseg/HAMLET/project layout
     ),

@@ -14,5 +14,8 @@ optimizer = dict(
             norm=dict(decay_mult=0.0)),
         norm_decay_mult=None,
         bias_decay_mult=None,
+        # True: only the parameters left trainable (mmseg_ext/models/utils/
+        # trainable.py) enter the optimizer (adamw_peft.py); False: all of them once,
+        # those without a gradient are skipped at each step
         skip_frozen=False))
 optimizer_config = dict()

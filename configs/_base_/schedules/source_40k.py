@@ -8,5 +8,6 @@ runner = dict(
     nonfinite_loss='stop')
 checkpoint_config = dict(by_epoch=False, interval=4000, max_keep_ckpts=2)
 evaluation = dict(interval=4000, metric='mIoU', pre_eval=True, save_best='mIoU')
-# Decoder-only fine-tuning: freeze every encoder parameter (and keep it in eval mode).
+# Decoder-only fine-tuning: freeze every encoder parameter (and keep it in eval mode;
+# the 'encoder' mode of mmseg_ext/models/utils/trainable.py).
 freeze_encoder = False

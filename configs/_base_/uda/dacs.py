@@ -10,6 +10,8 @@ uda = dict(
     # ---- common to every method (UDADecorator) ----
     # Freeze the student's backbone except parameters whose name contains one of
     # trainable_keys (adapters); the EMA teacher and reference copy the student.
+    # Which parameters train is resolved in one place,
+    # mmseg_ext/models/utils/trainable.py (set_trainable, mode 'keys').
     freeze_backbone=False,
     trainable_keys=[],
     # EWC (Kirkpatrick et al., 2017): lambda/2 * sum F (theta - theta_src)^2 on the

@@ -1,6 +1,8 @@
 # TENT (Wang et al., ICLR 2021; github.com/DequanWang/tent): entropy minimisation
 # on each target batch, only LayerNorm/BatchNorm/GroupNorm affine parameters train
-# (TENT's code takes BatchNorm's; a transformer normalises with LayerNorm).
+# (TENT's code takes BatchNorm's; a transformer normalises with LayerNorm): the
+# 'norm_affine' mode of mmseg_ext/models/utils/trainable.py, applied after
+# freeze_backbone/trainable_keys.
 # Lists every key.
 uda = dict(
     type='TENT',
