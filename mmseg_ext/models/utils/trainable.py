@@ -80,7 +80,8 @@ def set_trainable(module, mode, keys=(), stages=(), requires_grad=False, scope=N
         list[str]: names (relative to the target) of its parameters trainable after.
 
     Raises:
-        ValueError: an unknown mode or scope; ``'keys'``: a key that matches no
+        ValueError: an unknown mode or scope, ``keys`` / ``stages`` with another
+            mode; ``'keys'``: a key that matches no
             parameter; ``'stages'``: a stage out of range, or a target without
             stages; ``'norm_affine'``: no norm parameter (left) to train.
         TypeError: ``keys`` is not a sequence of non-empty strings.
@@ -89,6 +90,10 @@ def set_trainable(module, mode, keys=(), stages=(), requires_grad=False, scope=N
     if mode not in TRAINABLE_MODES:
         raise ValueError(f'{key or "trainable mode"}: {mode!r} is not a mode; '
                          f'expected one of {list(TRAINABLE_MODES)}')
+    for name, value, used_by in (('keys', keys, 'keys'), ('stages', stages, 'stages')):
+        if len(value) and mode != used_by:
+            raise ValueError(f"{what}: {name}={list(value)} only apply to mode "
+                             f"{used_by!r}, not {mode!r}")
     target = module
     if scope is not None:
         target = getattr(module, scope, None)

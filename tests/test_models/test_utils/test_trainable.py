@@ -225,6 +225,8 @@ def test_modes_set_the_relation_they_name():
                              key='uda.trainable_keys'),
      "trainable key 'adaptr' matches no parameter of MixTransformer .*check "
      "uda.trainable_keys in the config"),
+    (lambda m: set_trainable(m, 'none', keys=['adapter'], key='uda.trainable_keys'),
+     r"uda.trainable_keys: keys=\['adapter'\] only apply to mode 'keys', not 'none'"),
     (lambda m: set_trainable(m.decode_head.conv_seg, 'norm_affine', key='TENT'),
      'TENT: Conv2d has no LayerNorm/BatchNorm/GroupNorm affine parameter to adapt'),
     (lambda m: (set_trainable(m, 'keys', keys=['conv_seg']),
