@@ -10,6 +10,7 @@ reimplementation of the rules (:func:`expected_trainable`).
 import glob
 import hashlib
 import json
+import re
 import os.path as osp
 
 import pytest
@@ -51,30 +52,30 @@ def _cases():
         cases['uda/' + osp.basename(path)] = (
             lambda p=path: _combo(M + 'segformer_mit-b0.py', p, S + 'adamw.py'))
     extra = {
-        'peft/adapter-half+dacs': ('segformer_mit-b1_adapter-half', 'dacs', 'adamw_peft', {}),
-        'peft/adapter-half+tent': ('segformer_mit-b1_adapter-half', 'tent', 'adamw_peft', {}),
-        'peft/frozen-late-adapter+cotta': ('segformer_mit-b1_frozen-late-adapter', 'cotta',
+        'peft/adapter-half+dacs': ('mit-b1_adapter-half', 'dacs', 'adamw_peft', {}),
+        'peft/adapter-half+tent': ('mit-b1_adapter-half', 'tent', 'adamw_peft', {}),
+        'peft/frozen-late-adapter+cotta': ('mit-b1_frozen-late-adapter', 'cotta',
                                            'adam_cotta', {}),
-        'peft/vitadapter+dacs': ('segformer_mit-b1_vitadapter', 'dacs', 'adamw_peft', {}),
-        'peft/evp+tent': ('segformer_mit-b1_evp', 'tent', 'adamw_peft', {}),
-        'peft/cvp+source_only': ('segformer_mit-b1_cvp', 'source_only', 'adamw_peft', {}),
+        'peft/vitadapter+dacs': ('mit-b1_vitadapter', 'dacs', 'adamw_peft', {}),
+        'peft/evp+tent': ('mit-b1_evp', 'tent', 'adamw_peft', {}),
+        'peft/cvp+source_only': ('mit-b1_cvp', 'source_only', 'adamw_peft', {}),
         'peft/vida+dacs_pretrained_teacher': (
-            'segformer_mit-b1_vida', 'dacs', 'adamw_peft',
+            'mit-b1_vida', 'dacs', 'adamw_peft',
             {'uda.teacher_mode': 'pretrained', 'uda.reference_mode': 'pretrained'}),
-        'peft/swin-t_adapter-half+tent': ('segformer_swin-t_adapter-half', 'tent',
+        'peft/swin-t_adapter-half+tent': ('swin-t_adapter-half', 'tent',
                                           'adamw_peft', {}),
-        'uda_keys/adapter-full+dacs': ('segformer_mit-b1_adapter-full', 'dacs', 'adamw_peft',
+        'uda_keys/adapter-full+dacs': ('mit-b1_adapter-full', 'dacs', 'adamw_peft',
                                        _UDA_KEYS),
-        'uda_keys/adapter-full+tent': ('segformer_mit-b1_adapter-full', 'tent', 'adamw',
+        'uda_keys/adapter-full+tent': ('mit-b1_adapter-full', 'tent', 'adamw',
                                        _UDA_KEYS),
-        'stages/mit-b0_frozen12+dacs': ('segformer_mit-b0', 'dacs', 'adamw',
+        'stages/mit-b0_frozen12+dacs': ('mit-b0', 'dacs', 'adamw',
                                         {'model.backbone.frozen_modules': [1, 2]}),
-        'stages/mit-b0_frozen12+tent_peft': ('segformer_mit-b0', 'tent', 'adamw_peft',
+        'stages/mit-b0_frozen12+tent_peft': ('mit-b0', 'tent', 'adamw_peft',
                                              {'model.backbone.frozen_modules': [1, 2]}),
     }
     for name, (model, uda, schedule, options) in extra.items():
         cases[name] = (lambda m=model, u=uda, s=schedule, o=options: _combo(
-            f'{M}{m}.py', f'{U}{u}.py', f'{S}{s}.py', **o))
+            f'{M}segformer_{m}.py', f'{U}{u}.py', f'{S}{s}.py', **o))
 
     def source_frozen_encoder():
         cfg = _cfg('configs/online/proccity_source_mit-b0.py')
@@ -133,7 +134,8 @@ def expected_trainable(cfg, model):
             if backbone.get('freeze_backbone') and not any(
                     k in inner for k in backbone.trainable_keys):
                 continue
-            if uda.get('freeze_backbone') and not any(k in inner for k in uda.trainable_keys):
+            if uda.get('freeze_backbone') and not any(
+                    k in inner for k in uda.trainable_keys):
                 continue
             if cfg.get('freeze_encoder', False):
                 continue
@@ -170,11 +172,11 @@ def test_every_recorded_case_is_run():
 
 TINY = dict(
     type='CustomEncoderDecoder',
-    backbone=dict(type='MixTransformer', embed_dims=[8, 8, 16, 16], num_heads=[1, 1, 2, 2],
-                  depths=[1, 1, 1, 1]),
-    decode_head=dict(type='SegformerHead', in_channels=[8, 8, 16, 16], in_index=[0, 1, 2, 3],
-                     channels=16, num_classes=3, norm_cfg=dict(type='BN', requires_grad=True),
-                     align_corners=False),
+    backbone=dict(type='MixTransformer', embed_dims=[8, 8, 16, 16],
+                  num_heads=[1, 1, 2, 2], depths=[1, 1, 1, 1]),
+    decode_head=dict(type='SegformerHead', in_channels=[8, 8, 16, 16],
+                     in_index=[0, 1, 2, 3], channels=16, num_classes=3,
+                     norm_cfg=dict(type='BN', requires_grad=True), align_corners=False),
     train_cfg=dict(), test_cfg=dict(mode='whole'))
 
 
@@ -245,3 +247,17 @@ def test_uda_keys_are_checked_at_build():
     with pytest.raises(ValueError, match=r"DACS: trainable_keys \['blocks'\] only apply "
                                          "with freeze_backbone=True"):
         _tiny(type='DACS', trainable_keys=['blocks'])
+
+
+def test_requires_grad_is_set_in_the_resolver_only():
+    """No other module of the packages sets ``requires_grad`` on parameters
+    (``run_safety`` makes a zero loss tensor that needs a gradient)."""
+    pattern = re.compile(r'\.requires_grad_\(|\.requires_grad\s*=(?!=)')
+    setters = set()
+    for package in ('mmseg_ext', 'online_src'):
+        for path in glob.glob(osp.join(ROOT, package, '**', '*.py'), recursive=True):
+            with open(path) as f:
+                if pattern.search(f.read()):
+                    setters.add(osp.relpath(path, ROOT))
+    assert setters == {'mmseg_ext/models/utils/trainable.py',
+                       'mmseg_ext/core/run_safety.py'}
