@@ -170,18 +170,13 @@ def test_every_recorded_case_is_run():
         assert sorted(json.load(f)) == sorted(CASES)
 
 
-TINY = dict(
-    type='CustomEncoderDecoder',
-    backbone=dict(type='MixTransformer', embed_dims=[8, 8, 16, 16],
-                  num_heads=[1, 1, 2, 2], depths=[1, 1, 1, 1]),
-    decode_head=dict(type='SegformerHead', in_channels=[8, 8, 16, 16],
-                     in_index=[0, 1, 2, 3], channels=16, num_classes=3,
-                     norm_cfg=dict(type='BN', requires_grad=True), align_corners=False),
-    train_cfg=dict(), test_cfg=dict(mode='whole'))
-
-
 def _tiny(**uda):
-    cfg = dict(model=TINY, uda=uda) if uda else dict(model=TINY)
+    """SegFormer MiT-B0's config at 8-16 channels, one block per stage."""
+    model = _cfg(M + 'segformer_mit-b0.py').model
+    model.backbone.update(embed_dims=[8, 8, 16, 16], num_heads=[1, 1, 2, 2],
+                          depths=[1, 1, 1, 1])
+    model.decode_head.update(in_channels=[8, 8, 16, 16], channels=16)
+    cfg = dict(model=model, uda=uda) if uda else dict(model=model)
     return build_train_model(Config(cfg))
 
 
