@@ -61,19 +61,18 @@ def test_registered_detector_runs_through_the_runner_config(tiny, tmp_path):
                                        perod=2))
 
 
-@pytest.mark.parametrize('section,registry,names', [
-    ('detector', DETECTORS, "'EveryNthFrameDetector', 'hamlet', 'relative'"),
-    ('schedule', SCHEDULES, "'boost', 'hamlet'"),
-    ('module_policy', MODULE_POLICIES, "'fixed', 'mad', 'mad_sampled', 'random'")])
+@pytest.mark.parametrize('section,registry,exported,names', [
+    ('detector', DETECTORS, 'DETECTORS', "'EveryNthFrameDetector', 'hamlet', 'relative'"),
+    ('schedule', SCHEDULES, 'SCHEDULES', "'boost', 'hamlet'"),
+    ('module_policy', MODULE_POLICIES, 'MODULE_POLICIES',
+     "'fixed', 'mad', 'mad_sampled', 'random'")])
 def test_unknown_type_names_the_key_the_value_and_the_registered_names(
-        section, registry, names):
+        section, registry, exported, names):
     with pytest.raises(ValueError) as error:
         OnlineController(**{section: dict(type='Nope')})
     assert str(error.value) == (
         f"runner.controller.{section}.type='Nope' is not a registered {registry.name}; "
-        f"registered: [{names}] (add one with "
-        f"@online_src.{dict(detector='DETECTORS', schedule='SCHEDULES', module_policy='MODULE_POLICIES')[section]}"
-        f".register_module())")
+        f"registered: [{names}] (add one with @online_src.{exported}.register_module())")
 
 
 def test_part_lacking_a_method_the_controller_calls_is_refused():
