@@ -22,15 +22,20 @@ has seen a few gradients, which on batch-1 frames costs accuracy for nothing.
 """
 import numpy as np
 
+from .builder import SCHEDULES, build_part
+
 __all__ = ['AdaptiveSchedule', 'HamletSchedule', 'build_schedule', 'LR_POLICIES',
-           'HAMLET_LR_POLICIES', 'SCHEDULES']
+           'HAMLET_LR_POLICIES']
 
 LR_POLICIES = ('constant', 'adaptive')
 HAMLET_LR_POLICIES = ('adaptive_slope', 'adaptive_init', 'constant')
 
 
+@SCHEDULES.register_module(name='boost')
 class AdaptiveSchedule:
     """The project's schedule: lr scale and mix ratio vs. the frames since a change.
+
+    Registered as ``'boost'`` in :data:`~online_src.builder.SCHEDULES`.
 
     Args:
         lr_policy (str): 'constant' or 'adaptive'. Default: 'constant'.
@@ -47,6 +52,8 @@ class AdaptiveSchedule:
             to 1 over the first ``warmup_frames`` adapted frames; 0: no warm-up.
             Default: 0.
     """
+
+    owns_budget = False  # trains on every frame the controller's budget allows
 
     def __init__(self, lr_policy='constant', lr_gain=2.0, lr_max_scale=5.0,
                  lr_min_scale=1.0, decay_frames=100, mix_ratio=None,
@@ -129,8 +136,13 @@ class AdaptiveSchedule:
         self.adapted = int(state['adapted'])
 
 
+@SCHEDULES.register_module(name='hamlet')
 class HamletSchedule:
     """HAMLET's budget, learning rate and dynamic ClassMix ratio.
+
+    Registered as ``'hamlet'`` in :data:`~online_src.builder.SCHEDULES`. It sets
+    its own budget (``owns_budget``): the controller requires the detector and
+    ``controller.budget.frames=None``.
 
     At a change detected with window mean ``v`` (direction ``d``, jump ratio
     ``r = |v - prev| / threshold_up``), with ``interp(v, a, b)`` the linear
@@ -175,6 +187,8 @@ class HamletSchedule:
             groups to one value, dropping a head ``lr_mult``); False scales each
             group's own initial learning rate. Default: True.
     """
+
+    owns_budget = True  # training() is False outside its budget
 
     def __init__(self, lr_policy='adaptive_slope', base_iters=750, max_iters=4450,
                  reduce_training=(0.25, 0.75), domain_range=(0.8, 2.55),
@@ -272,12 +286,7 @@ class HamletSchedule:
         self.target_share = float(state['target_share'])
 
 
-SCHEDULES = dict(hamlet=HamletSchedule, boost=AdaptiveSchedule)
-
-
 def build_schedule(type='boost', **kwargs):
-    """Builds a schedule by ``type`` ('hamlet' or 'boost') from its arguments."""
-    if type not in SCHEDULES:
-        raise ValueError(f'unknown schedule type {type!r}; expected one of '
-                         f'{sorted(SCHEDULES)}')
-    return SCHEDULES[type](**kwargs)
+    """Builds the schedule registered as ``type`` in
+    :data:`~online_src.builder.SCHEDULES` ('boost', 'hamlet' or one of your own)."""
+    return build_part(SCHEDULES, 'schedule', dict(kwargs, type=type), 'boost')

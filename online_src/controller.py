@@ -7,11 +7,14 @@ train, with which learning rate and ClassMix ratio, and from which encoder modul
 the runner's ``controller`` section (``configs/_base_/online/online_runner.py``):
 
 * ``budget`` (:class:`Budget`): frames adapted after each trigger;
-* ``detector`` (:func:`~online_src.domain_detector.build_domain_detector`): the
+* ``detector`` (a type of :data:`~online_src.builder.DETECTORS`): the
   domain-change detector and its signal;
-* ``schedule`` (:func:`~online_src.adaptive_schedule.build_schedule`): the reaction
+* ``schedule`` (a type of :data:`~online_src.builder.SCHEDULES`): the reaction
   to a change (learning rate, mix ratio, HAMLET's own budget);
-* ``module_policy`` (:func:`build_module_policy`): modular training (MAD).
+* ``module_policy`` (:func:`build_module_policy`, a type of
+  :data:`~online_src.builder.MODULE_POLICIES`): modular training (MAD).
+
+The three registries take parts of one's own (``@DETECTORS.register_module()``).
 
 The runner streams and asks: :meth:`OnlineController.decide` before the training
 step (adapt?, module, mix ratio; writes the frame's learning rate), then
@@ -26,8 +29,9 @@ from typing import Optional
 
 import numpy as np
 
-from .adaptive_schedule import SCHEDULES, HamletSchedule, build_schedule
-from .domain_detector import DETECTORS, HamletDomainDetector, build_domain_detector
+from .adaptive_schedule import build_schedule
+from .builder import DETECTORS, MODULE_POLICIES, SCHEDULES, part_class
+from .domain_detector import SIGNALS, build_domain_detector
 from .training_policy import build_training_policy
 
 __all__ = ['OnlineController', 'Budget', 'Decision', 'build_module_policy',
@@ -178,8 +182,10 @@ def build_module_policy(enabled=False, type='mad', loss=None, total_modules=4,
     Args:
         enabled (bool): pass ``train_from_module`` chosen by the policy to the
             method. Default: False.
-        type (str): 'mad' (HAMLET), 'mad_sampled' (the project's), 'random' or
-            'fixed' (:mod:`online_src.training_policy`). Default: 'mad'.
+        type (str): a name in :data:`~online_src.builder.MODULE_POLICIES`: 'mad'
+            (HAMLET), 'mad_sampled' (the project's), 'random' or 'fixed'
+            (:mod:`online_src.training_policy`), or one of your own, built with
+            :data:`~online_src.training_policy.POLICY_ARGUMENTS`. Default: 'mad'.
         loss (str | None): not the policy's: the loss it learns from, read by the
             controller (see :class:`OnlineController`). Default: None.
         total_modules (int): encoder modules. Default: 4.
@@ -197,6 +203,7 @@ def build_module_policy(enabled=False, type='mad', loss=None, total_modules=4,
     Returns:
         The policy, or None when not ``enabled``.
     """
+    part_class(MODULE_POLICIES, 'module_policy', type)  # a typo fails when disabled too
     if not enabled:
         return None
     return build_training_policy(type, total_modules=total_modules, module=fixed_module,
@@ -210,20 +217,23 @@ class OnlineController:
 
     Per frame the runner calls :meth:`decide` (after inference and scoring) and
     :meth:`observe` (after the training step, also when the frame did not adapt).
-    A detector of type 'relative' is fed before the decision (the frame that shows
-    the change adapts), HAMLET's after the step (a change counts from the next
-    frame). A change restarts a detector-triggered budget and tells the schedule.
+    A detector is fed before the decision (the frame that shows the change adapts;
+    'relative'), or after the step when its class sets ``feed_after_step``
+    (HAMLET's: a change counts from the next frame). A change restarts a
+    detector-triggered budget and tells the schedule.
 
     Args:
         budget (dict | None): :class:`Budget` arguments (``frames``, ``trigger``).
-        detector (dict | None): ``enabled`` (bool, default False), ``type``
-            ('hamlet': :class:`HamletDomainDetector`, default; 'relative':
+        detector (dict | None): ``enabled`` (bool, default False), ``type`` (a name
+            in :data:`~online_src.builder.DETECTORS`: 'hamlet',
+            :class:`HamletDomainDetector`, default; 'relative':
             :class:`DomainDetector`) plus the detector's arguments. Its
             'reference_loss' signal comes from the method
             (``make_reference(module)``, see :meth:`before_stream`).
-        schedule (dict | None): ``type`` ('boost': :class:`AdaptiveSchedule`,
+        schedule (dict | None): ``type`` (a name in
+            :data:`~online_src.builder.SCHEDULES`: 'boost', :class:`AdaptiveSchedule`,
             default; 'hamlet': :class:`HamletSchedule`, HAMLET's budget, lr and mix
-            ratio, needs the detector) plus the schedule's arguments.
+            ratio, needs the detector: ``owns_budget``) plus the schedule's arguments.
         module_policy (dict | None): :func:`build_module_policy` arguments. Its
             ``loss`` names the ``log_vars`` entry the policy learns from (HAMLET:
             'mix.decode.loss_ce', DACS's mixed-image loss); None takes the step's
@@ -237,10 +247,10 @@ class OnlineController:
             dict(c or {}) for c in (budget, detector, schedule, module_policy))
         check_section('budget', budget, Budget)
         check_section('detector', detector,
-                      DETECTORS.get(detector.get('type', 'hamlet'), build_domain_detector),
+                      part_class(DETECTORS, 'detector', detector.get('type', 'hamlet')),
                       extra=('enabled', 'type'))
         check_section('schedule', schedule,
-                      SCHEDULES.get(schedule.get('type', 'boost'), build_schedule),
+                      part_class(SCHEDULES, 'schedule', schedule.get('type', 'boost')),
                       extra=('type', ))
         check_section('module_policy', module_policy, build_module_policy)
         self.budget = Budget(**budget)
@@ -252,19 +262,24 @@ class OnlineController:
                              "controller.detector.enabled=True (or use "
                              "controller.budget.trigger='domain')")
         self.detector = build_domain_detector(**detector_cfg) if detector_on else None
+        if detector_on and getattr(self.detector, 'signal', None) not in SIGNALS:
+            raise ValueError(f'controller.detector type {detector_cfg.get("type", "hamlet")!r} '
+                             f'has signal {getattr(self.detector, "signal", None)!r}; the '
+                             f'controller feeds one of {SIGNALS}')
         self.schedule = build_schedule(**schedule)
-        if isinstance(self.schedule, HamletSchedule):
+        if getattr(self.schedule, 'owns_budget', False):
+            kind = schedule.get('type', 'boost')
             if not detector_on:
-                raise ValueError("controller.schedule type='hamlet' needs "
+                raise ValueError(f"controller.schedule type={kind!r} needs "
                                  "controller.detector.enabled=True (its budget starts "
                                  "at detected changes)")
             if self.budget.frames is not None:
-                raise ValueError("controller.schedule type='hamlet' sets its own budget; "
+                raise ValueError(f"controller.schedule type={kind!r} sets its own budget; "
                                  "set controller.budget.frames=None")
         self.policy_loss_key = module_policy.get('loss')
         self.policy = build_module_policy(**module_policy, seed=seed)
         # HAMLET's detector sees a frame after its step; the project's before it.
-        self.detect_after = isinstance(self.detector, HamletDomainDetector)
+        self.detect_after = bool(getattr(self.detector, 'feed_after_step', False))
         self.reference = None
         self.log_vars = {}  # values of the current frame, for the log
         self.changes = []  # detector outputs of the changes of the current frame

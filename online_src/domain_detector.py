@@ -19,14 +19,19 @@ from collections import deque
 
 import numpy as np
 
-__all__ = ['DomainDetector', 'HamletDomainDetector', 'build_domain_detector',
-           'DETECTORS']
+from .builder import DETECTORS, build_part
+
+__all__ = ['DomainDetector', 'HamletDomainDetector', 'build_domain_detector', 'SIGNALS']
 
 SIGNALS = ('entropy', 'reference_loss')
 
 
+@DETECTORS.register_module(name='relative')
 class DomainDetector:
     """The project's running-statistic detector (relative threshold).
+
+    Registered as ``'relative'`` in :data:`~online_src.builder.DETECTORS`; fed
+    before the frame's training step (the frame that shows a change adapts).
 
     Args:
         signal (str): 'entropy' (mean prediction entropy of the deployed model,
@@ -43,6 +48,8 @@ class DomainDetector:
         reference_module (int | None): with 'reference_loss', the module the
             frozen model decodes from (None: its deployed output). Default: None.
     """
+
+    feed_after_step = False
 
     def __init__(self, signal='entropy', window=10, threshold=0.2, min_frames=10,
                  reference_module=None):
@@ -125,8 +132,13 @@ class DomainDetector:
         self._frame = int(state['frame'])
 
 
+@DETECTORS.register_module(name='hamlet')
 class HamletDomainDetector:
     """HAMLET's domain detector: window means against absolute thresholds.
+
+    Registered as ``'hamlet'`` in :data:`~online_src.builder.DETECTORS`; fed after
+    the frame's training step, as HAMLET's code (a change counts from the next
+    frame).
 
     Every frame's signal is kept; once ``window`` values are kept their mean
     ``v`` is taken. The first such mean after the stream start or a change
@@ -154,6 +166,8 @@ class HamletDomainDetector:
         threshold_down (float): loss fall that is a change (negative).
             Default: -0.23.
     """
+
+    feed_after_step = True
 
     def __init__(self, signal='reference_loss', reference_module=1, window=75,
                  threshold_up=0.23, threshold_down=-0.23):
@@ -233,12 +247,7 @@ class HamletDomainDetector:
         self._frame = int(state['frame'])
 
 
-DETECTORS = dict(hamlet=HamletDomainDetector, relative=DomainDetector)
-
-
 def build_domain_detector(type='hamlet', **kwargs):
-    """Builds a detector by ``type`` ('hamlet' or 'relative') from its arguments."""
-    if type not in DETECTORS:
-        raise ValueError(f'unknown detector type {type!r}; expected one of '
-                         f'{sorted(DETECTORS)}')
-    return DETECTORS[type](**kwargs)
+    """Builds the detector registered as ``type`` in
+    :data:`~online_src.builder.DETECTORS` ('hamlet', 'relative' or one of your own)."""
+    return build_part(DETECTORS, 'detector', dict(kwargs, type=type), 'hamlet')

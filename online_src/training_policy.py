@@ -14,10 +14,19 @@ Modules are numbered 1..total_modules (1 = train everything).
 """
 import numpy as np
 
+from .builder import MODULE_POLICIES, build_part
+
 __all__ = ['FixedPolicy', 'RandomPolicy', 'MADPolicy', 'SampledMADPolicy',
-           'build_training_policy', 'TRAINING_POLICIES']
+           'build_training_policy', 'POLICY_ARGUMENTS']
+
+# The keyword arguments every policy is built with (by
+# online_src.controller.build_module_policy from runner.controller.module_policy);
+# a policy takes the ones it uses and **kwargs for the rest.
+POLICY_ARGUMENTS = ('total_modules', 'module', 'alpha', 'temperature', 'time_update',
+                    'module_speeds', 'seed')
 
 
+@MODULE_POLICIES.register_module(name='fixed')
 class FixedPolicy:
     """Always trains from the same module.
 
@@ -51,6 +60,7 @@ class FixedPolicy:
         pass
 
 
+@MODULE_POLICIES.register_module(name='random')
 class RandomPolicy(FixedPolicy):
     """Draws the module uniformly at every step.
 
@@ -76,6 +86,7 @@ class RandomPolicy(FixedPolicy):
         self.rng.bit_generator.state = state['rng']
 
 
+@MODULE_POLICIES.register_module(name='mad')
 class MADPolicy(FixedPolicy):
     """HAMLET's MAD policy: argmax of a time-weighted gain histogram.
 
@@ -160,6 +171,7 @@ class MADPolicy(FixedPolicy):
         self.times_selected = [int(v) for v in state['times_selected']]
 
 
+@MODULE_POLICIES.register_module(name='mad_sampled')
 class SampledMADPolicy(RandomPolicy):
     """The project's MAD variant: sampled choice, measured step times.
 
@@ -241,13 +253,9 @@ def _check_mad_args(alpha, temperature):
         raise ValueError(f'MAD policy: temperature must be > 0, got {temperature}')
 
 
-TRAINING_POLICIES = dict(fixed=FixedPolicy, random=RandomPolicy, mad=MADPolicy,
-                         mad_sampled=SampledMADPolicy)
-
-
 def build_training_policy(training_policy='mad', **kwargs):
-    """Builds a policy by name ('fixed', 'random', 'mad', 'mad_sampled')."""
-    if training_policy not in TRAINING_POLICIES:
-        raise ValueError(f'unknown module_policy type {training_policy!r}; expected one '
-                         f'of {sorted(TRAINING_POLICIES)}')
-    return TRAINING_POLICIES[training_policy](**kwargs)
+    """Builds the policy registered as ``training_policy`` in
+    :data:`~online_src.builder.MODULE_POLICIES` ('fixed', 'random', 'mad',
+    'mad_sampled' or one of your own) from :data:`POLICY_ARGUMENTS`."""
+    return build_part(MODULE_POLICIES, 'module_policy', dict(kwargs, type=training_policy),
+                      'mad')

@@ -50,7 +50,8 @@ def test_sampled_mad_prefers_the_cheap_module_with_equal_gain():
     clone = SampledMADPolicy(total_modules=4, alpha=0.5, temperature=0.1, seed=3)
     clone.load_state_dict(pol.state_dict())
     assert [clone.choose() for _ in range(5)] == [pol.choose() for _ in range(5)]
-    with pytest.raises(ValueError, match='unknown module_policy type'):
+    with pytest.raises(ValueError, match=r"module_policy.type='greedy' is not a registered "
+                                         r"module policy; registered: \['fixed', 'mad', "):
         build_training_policy('greedy')
     with pytest.raises(ValueError, match=r'module must be in 1..4'):
         build_training_policy('fixed', module=5)

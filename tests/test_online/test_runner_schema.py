@@ -8,8 +8,9 @@ import os.path as osp
 import pytest
 from mmcv import Config
 
-from online_src import (DETECTORS, SCHEDULES, Budget, OnlineController, OnlineRunner,
-                        SourceSubset, build_module_policy, resolve_controller_cfg)
+from online_src import (DETECTORS, MODULE_POLICIES, POLICY_ARGUMENTS, SCHEDULES, Budget,
+                        OnlineController, OnlineRunner, SourceSubset, build_module_policy,
+                        resolve_controller_cfg)
 
 # passed by the code that builds the runner, or given by the stream
 NOT_CONFIG = {'self', 'model', 'batch_processor', 'optimizer', 'work_dir', 'logger', 'meta',
@@ -30,8 +31,8 @@ def _arguments(func):
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
-def _schema(repo_root):
-    return Config.fromfile(osp.join(repo_root, 'configs/_base_/online/online_runner.py')
+def _schema(repo_root, name='online_runner.py'):
+    return Config.fromfile(osp.join(repo_root, 'configs/_base_/online', name)
                            ).runner.to_dict()
 
 
@@ -60,8 +61,8 @@ def test_controller_sections_are_the_parts_signatures(repo_root):
     assert detector.pop('enabled') is False
     schedule = dict(controller['schedule'])
     sections = dict(budget=(controller['budget'], Budget),
-                    detector=(detector, DETECTORS[detector['type']]),
-                    schedule=(schedule, SCHEDULES[schedule.pop('type')]),
+                    detector=(detector, DETECTORS.get(detector['type'])),
+                    schedule=(schedule, SCHEDULES.get(schedule.pop('type'))),
                     module_policy=(controller['module_policy'], build_module_policy))
     for name, (section, builder) in sections.items():
         defaults = _arguments(builder)
@@ -97,3 +98,57 @@ def test_old_flat_keys_map_onto_the_controller_with_a_warning():
             'detector'] == dict(enabled=False, type='hamlet', threshold_up=0.23, window=5)
     with pytest.raises(TypeError, match=r"OnlineRunner has no key \['budgett'\]"):
         resolve_controller_cfg(schema, dict(budgett=2))
+
+
+def _takes(cls, name):
+    """bool: ``cls(name=...)`` is accepted (an argument, or ``**kwargs``)."""
+    params = inspect.signature(cls.__init__).parameters.values()
+    return any(p.name == name for p in params) or any(p.kind == p.VAR_KEYWORD
+                                                      for p in params)
+
+
+def test_registries_hold_the_config_types_and_variants_match_their_parts(repo_root):
+    """The ``type`` values of the ``_base_`` files are the registered names, and
+    each variant's section keys are the arguments of the part it selects."""
+    # the built-ins (tests register parts of their own beside them)
+    for registry, builtin in (
+            (DETECTORS, dict(hamlet='HamletDomainDetector', relative='DomainDetector')),
+            (SCHEDULES, dict(hamlet='HamletSchedule', boost='AdaptiveSchedule')),
+            (MODULE_POLICIES, dict(fixed='FixedPolicy', random='RandomPolicy',
+                                   mad='MADPolicy', mad_sampled='SampledMADPolicy'))):
+        assert {k: registry.get(k).__name__ for k in builtin} == builtin
+    # HAMLET's schedule section (hamlet.py) spells out every argument with its default
+    schedule = dict(_schema(repo_root, 'hamlet.py')['controller']['schedule'])
+    defaults = _arguments(SCHEDULES.get(schedule.pop('type')).__init__)
+    defaults.pop('self')
+    assert set(schedule) == set(defaults)
+    for key, value in schedule.items():
+        assert value == pytest.approx(_plain(defaults[key])), key
+    # the project's detector section (hamlet_budget.py) sets only its own keys
+    detector = dict(_schema(repo_root, 'hamlet_budget.py')['controller']['detector'])
+    assert detector.pop('enabled') is True
+    assert set(detector) - {'type'} <= set(_arguments(DETECTORS.get(detector['type']).__init__))
+    # every module policy is built from the same arguments (module_policy section)
+    seen = {}
+    original = MODULE_POLICIES.get('fixed')
+
+    class Spy(original):
+        def __init__(self, **kwargs):
+            seen.update(kwargs)
+            super().__init__(**kwargs)
+
+    build_module_policy(enabled=True, type=Spy)
+    assert set(seen) == set(POLICY_ARGUMENTS)
+    for name, cls in MODULE_POLICIES.module_dict.items():
+        assert all(_takes(cls, a) for a in POLICY_ARGUMENTS), name
+
+
+@pytest.mark.parametrize('name', ['online_runner.py', 'hamlet.py', 'hamlet_budget.py',
+                                  'hamlet_budget_mad.py', 'mad.py'])
+def test_every_online_base_builds_its_controller(repo_root, name):
+    controller = OnlineController(**resolve_controller_cfg(_schema(repo_root, name)[
+        'controller']))
+    detector = _schema(repo_root, name)['controller']['detector']
+    assert (controller.detector is not None) == detector['enabled']
+    if controller.detector is not None:
+        assert isinstance(controller.detector, DETECTORS.get(detector['type']))
