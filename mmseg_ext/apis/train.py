@@ -32,7 +32,7 @@ from ..core.log_backends import resolve_log_config
 from ..models import build_train_model
 from ..models.builder import check_uda_cfg
 from .dist import CPUDistributedDataParallel, init_dist_env
-from .config import check_data_roots, check_section_keys
+from .config import check_data_roots, check_section_keys, write_config
 from .workdir import RunGuard
 
 __all__ = ['freeze_encoder', 'init_launcher', 'train_segmentor', 'train_source',
@@ -226,9 +226,10 @@ def train_source(cfg, distributed=False, validate=True, seed=None, deterministic
     guard = RunGuard(cfg.work_dir, extra_dirs=[ckpt_dir] if ckpt_dir else []) \
         if get_dist_info()[0] == 0 else contextlib.nullcontext()
     with guard:
-        config_text = cfg.pretty_text  # formatted once (yapf takes seconds)
-        with open(osp.join(cfg.work_dir, osp.splitext(config_name)[0] + '.py'), 'w') as f:
-            f.write(config_text)
+        config_file = osp.join(cfg.work_dir, osp.splitext(config_name)[0] + '.py')
+        write_config(cfg, config_file)  # loads back equal, or raises
+        with open(config_file) as f:
+            config_text = f.read()  # the checkpoints' meta holds the same text
         timestamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
         logger = guard.open_log(osp.join(cfg.work_dir, f'{timestamp}.log'),
                                 cfg.log_level) if isinstance(guard, RunGuard) \
