@@ -7,7 +7,8 @@ import time
 import pytest
 from mmcv.utils import Config
 
-from online_src.apis.sweep import (NAME_RE, generate_runs, resolve_config, resolved_name_parts,
+from online_src.apis.sweep import (NAME_RE, generate_runs, resolve_config,
+                                   resolved_name_parts,
                                    run_name)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
