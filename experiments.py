@@ -2,7 +2,10 @@
 
 ``run_experiments.py --exp N`` calls :func:`generate_experiment_cfgs` (or the one of
 ``experiments_custom.py`` with ``--custom 1``), then writes, names and trains the
-configs (:mod:`mmseg_ext.apis.sweep`). The lists crossed come from ``config.py``.
+configs (:mod:`online_src.apis.sweep`). The lists crossed come from
+``sweep_lists.py``. The run-name parts a resolved key decides (rare-class sampling,
+the pseudo-label crop) are read from the resolved config by the sweep
+(:func:`online_src.apis.sweep.resolved_name_parts`); the parts given here are labels.
 
 | id | compares |
 |----|----------|
@@ -16,7 +19,7 @@ configs (:mod:`mmseg_ext.apis.sweep`). The lists crossed come from ``config.py``
 """
 import itertools
 
-import config as default_lists
+import sweep_lists as default_lists
 
 __all__ = ['experiment_cfg', 'generate_experiment_cfgs', 'source_checkpoint',
            'EXPERIMENTS']
@@ -40,7 +43,7 @@ def experiment_cfg(dataset='proccity_storm', model='mitb0', method='dacs',
             ``MODELS``, ``METHODS``, ``ONLINE_VARIANTS``.
         seed (int): Default: 0.
         lr (float | None): optimizer learning rate; None keeps the schedule's.
-        lists (module): where the lists come from. Default: ``config``.
+        lists (module): where the lists come from. Default: ``sweep_lists``.
         **overrides: further config keys (merged last).
     """
     for what, table, key in (('dataset', lists.DATASETS, dataset),
@@ -65,8 +68,7 @@ def experiment_cfg(dataset='proccity_storm', model='mitb0', method='dacs',
     _merge(cfg, overrides)
     uda = method if variant == 'full' else f'{method}-{variant}'
     cfg['name_parts'] = dict(
-        src=d['src'], tgt=d['tgt'], uda=uda.replace('_', '-'),
-        rcs='rcs' if d.get('rcs', True) else 'norcs', cpl=u['cpl'], arch=m['arch'],
+        src=d['src'], tgt=d['tgt'], uda=uda.replace('_', '-'), arch=m['arch'],
         backbone=m['backbone'],
         schedule='online' if lr is None else f'online-lr{lr:g}')
     return cfg
@@ -115,12 +117,12 @@ def generate_experiment_cfgs(exp_id, lists=default_lists, experiments=None):
 
     Args:
         exp_id (int): the experiment id.
-        lists (module): the lists crossed. Default: ``config``.
+        lists (module): the lists crossed. Default: ``sweep_lists``.
         experiments (dict | None): id -> axes (or a function of ``lists`` returning
             the configs). Default: :data:`EXPERIMENTS`.
 
     Returns:
-        list[dict]: config dicts for :func:`mmseg_ext.apis.sweep.generate_runs`.
+        list[dict]: config dicts for :func:`online_src.apis.sweep.generate_runs`.
     """
     experiments = EXPERIMENTS if experiments is None else experiments
     if exp_id not in experiments:

@@ -1,6 +1,6 @@
 """Custom experiment ids (``run_experiments.py --exp N --custom 1``).
 
-The same machinery as ``experiments.py`` over the lists of ``config_custom.py``
+The same machinery as ``experiments.py`` over the lists of ``sweep_lists_custom.py``
 (CPU-sized ProcCity settings by default); ``--custom 1`` is recorded in each
 generated config as ``custom=True``.
 
@@ -8,7 +8,7 @@ generated config as ``custom=True``.
 |----|----------|
 | 100 | the `make demo` runs: each online config of ``configs/online/demo.py`` (``demo.runs``) as it is |
 | 101 | DACS full vs HAMLET budget vs budget+MAD on ProcCity |
-| 102 | DACS learning rates of ``config_custom.LEARNING_RATES`` |
+| 102 | DACS learning rates of ``sweep_lists_custom.LEARNING_RATES`` |
 
 Experiment 100 takes each demo run's config file as its only ``_base_``, so its
 resolved configs are the demo's (names and work dirs aside) whatever the demo's
@@ -18,7 +18,7 @@ import os.path as osp
 
 from mmcv.utils import Config
 
-import config_custom
+import sweep_lists_custom
 import experiments
 
 __all__ = ['generate_experiment_cfgs', 'demo_experiment_cfgs', 'EXPERIMENTS']
@@ -26,12 +26,12 @@ __all__ = ['generate_experiment_cfgs', 'demo_experiment_cfgs', 'EXPERIMENTS']
 REPO_ROOT = osp.dirname(osp.abspath(__file__))
 
 
-def demo_experiment_cfgs(lists=config_custom, root=REPO_ROOT):
+def demo_experiment_cfgs(lists=sweep_lists_custom, root=REPO_ROOT):
     """One config per run of the demo (``lists.DEMO['config']``, key ``demo.runs``).
 
     Args:
         lists (module): gives ``DEMO`` (the demo config file, and the ``DATASETS``
-            and ``MODELS`` entries naming its runs). Default: ``config_custom``.
+            and ``MODELS`` entries naming its runs). Default: ``sweep_lists_custom``.
         root (str): the repository root. Default: this checkout.
 
     Returns:
@@ -40,9 +40,8 @@ def demo_experiment_cfgs(lists=config_custom, root=REPO_ROOT):
     demo = Config.fromfile(osp.join(root, lists.DEMO['config'])).demo
     d, m = lists.DATASETS[lists.DEMO['dataset']], lists.MODELS[lists.DEMO['model']]
     return [dict(_base_=[path], name_parts=dict(
-        src=d['src'], tgt=d['tgt'], uda=method.replace('_', '-'), rcs='rcs' if d.get('rcs', True) else 'norcs',
-        cpl='nocpl',
-        arch=m['arch'], backbone=m['backbone'], schedule='online'))
+        src=d['src'], tgt=d['tgt'], uda=method.replace('_', '-'), arch=m['arch'],
+        backbone=m['backbone'], schedule='online'))
         for method, path in demo.runs.items()]
 
 
@@ -54,6 +53,6 @@ EXPERIMENTS = {
 }
 
 
-def generate_experiment_cfgs(exp_id, lists=config_custom):
+def generate_experiment_cfgs(exp_id, lists=sweep_lists_custom):
     """The configs of custom experiment ``exp_id`` (table in the module docstring)."""
     return experiments.generate_experiment_cfgs(exp_id, lists, EXPERIMENTS)

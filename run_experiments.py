@@ -14,7 +14,7 @@ to exactly the generated config), trains them one after another
 ``--cfg-options`` overrides keys of every generated config (as in
 ``tools/train.py``). ``--config FILE`` trains one config (in
 ``<work-root>/<file name>`` when it sets no ``work_dir``, as ``tools/train.py``).
-All the work happens in :mod:`mmseg_ext.apis.sweep`.
+All the work happens in :mod:`online_src.apis.sweep`.
 """
 import argparse
 import importlib
@@ -26,7 +26,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from mmcv import DictAction  # noqa: E402
 
 import mmseg_ext  # noqa: E402,F401  (compat fixes, registrations)
-from mmseg_ext.apis.sweep import generate_runs, report_runs, train_configs  # noqa: E402
+from online_src.apis.sweep import generate_runs, report_runs, train_configs  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -35,7 +35,7 @@ def parse_args(argv=None):
     what.add_argument('--exp', type=int, help='experiment id (see experiments.py)')
     what.add_argument('--config', help='train this one config file')
     parser.add_argument('--custom', type=int, choices=[0, 1], default=0,
-                        help='1: ids of experiments_custom.py (lists of config_custom.py)')
+                        help='1: ids of experiments_custom.py (lists of sweep_lists_custom.py)')
     parser.add_argument('--dry-run', action='store_true',
                         help='write the generated configs, train nothing')
     parser.add_argument('--overwrite', action='store_true',
@@ -69,7 +69,7 @@ def main(argv=None):
     for run in runs:
         print(run['cfg_file'])
     if args.launcher == 'slurm':
-        from mmseg_ext.apis.launch import write_sbatch_scripts
+        from online_src.apis.launch import write_sbatch_scripts
         out_dir = osp.dirname(runs[0]['cfg_file'])
         return write_sbatch_scripts(runs, out_dir, args.partition, args.gpus, args.time)
     if args.dry_run:

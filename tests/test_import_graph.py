@@ -17,12 +17,6 @@ import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PACKAGES = ('mmseg_ext', 'online_src')
-# Old import paths that forward upwards, lazily, module -> reason. Each is a
-# thin re-export; the test below checks it imports nothing upwards at load time.
-LEGACY_FORWARDS = {
-    'mmseg_ext.apis.online': 'mmseg_ext.apis.sweep (owned by another change) still '
-                             'imports run_online from here',
-}
 
 
 def _module_name(path):
@@ -117,13 +111,14 @@ def test_the_graph_is_read(edges):
     assert ('mmseg_ext.core.atomic_runner', 'mmseg_ext.core.checkpoint') in pairs
     assert ('online_src.apis.online', 'mmseg_ext.models.builder') in pairs
     assert ('online_src.apis.profile', 'online_src.apis.online') in pairs
+    assert ('online_src.apis.sweep', 'online_src.apis.online') in pairs
     assert ('online_src', 'mmseg_ext') in pairs
 
 
 def test_no_cycle_between_layers(edges):
     graph = {}
     for a, b, _ in edges:
-        if a not in LEGACY_FORWARDS and layer(a) != layer(b) \
+        if layer(a) != layer(b) \
                 and not b.startswith(layer(a) + '.'):
             graph.setdefault(layer(a), set()).add(layer(b))
     assert find_cycle(graph) is None, f'import cycle between layers: {find_cycle(graph)}'
@@ -153,16 +148,10 @@ def test_lower_layer_never_imports_upper(edges, lower, upper):
 
     bad = sorted({(a, b) for a, b, _ in edges
                   if inside(a, lower) and inside(b, upper) and not inside(a, upper)
-                  and a not in LEGACY_FORWARDS and a != lower})
+                  and a != lower})
     if lower == 'online_src':
         bad = [(a, b) for a, b in bad if a != 'online_src']
     assert not bad, f'{lower} must not import {upper}: {bad}'
-
-
-def test_legacy_forwards_import_upwards_only_lazily(edges):
-    for a, b, lazy in edges:
-        if a in LEGACY_FORWARDS and b.startswith('online_src'):
-            assert lazy, f'{a} imports {b} at load time'
 
 
 def test_import_mmseg_ext_loads_no_optional_backend():

@@ -1,67 +1,17 @@
 """Analysis helpers of the debug notebooks (``notebooks/*.ipynb``).
 
 The notebooks only load data, call these functions and plot; the numbers they
-show are computed (and tested) here:
+show are computed (and tested) here and in
+:mod:`mmseg_ext.core.evaluation.results` (a run's rows, :func:`load_rows`, and
+the mIoU of the domain just streamed, :func:`stream_curve`):
 
-- :func:`load_results_csv` / :func:`stream_curve`: a run's ``results.csv`` and
-  the mIoU of the domain just streamed along the stream (OnDA/HAMLET figures);
 - :func:`pseudo_label_quality`: how good a teacher's pseudo-labels are against
   the ground truth, overall and on the pixels above the DACS confidence
   threshold (Tranheden et al., WACV 2021), per domain (e.g. per rain rate).
 """
-import csv
-import os.path as osp
-
 import torch
 
-__all__ = ['load_results_csv', 'stream_curve', 'pseudo_label_quality']
-
-
-def _number(text):
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return text
-
-
-def load_results_csv(work_dir):
-    """Rows of a run's ``results.csv`` (numbers as floats, ``after`` as text).
-
-    Args:
-        work_dir (str): the run's work dir.
-
-    Returns:
-        list[dict]: one row per evaluation.
-    """
-    path = osp.join(work_dir, 'results.csv')
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{work_dir} has no results.csv: not an online run '
-                                'work dir, or no evaluation finished yet')
-    with open(path, newline='') as f:
-        rows = [{k: (v if k == 'after' else _number(v)) for k, v in r.items() if v != ''}
-                for r in csv.DictReader(f)]
-    if rows and 'after' not in rows[0]:
-        raise KeyError(f'{path} has no "after" column: not written by OnlineEvalHook')
-    return rows
-
-
-def stream_curve(rows):
-    """The mIoU of the domain just streamed, evaluation after evaluation.
-
-    Args:
-        rows (list[dict]): rows of :func:`load_results_csv` (the ``init`` row,
-            before the stream, is skipped).
-
-    Returns:
-        tuple[list[str], list[float]]: the domains and their mIoU.
-    """
-    names, values = [], []
-    for r in rows:
-        key = f'{r["after"]}.mIoU'
-        if r['after'] != 'init' and key in r:
-            names.append(r['after'])
-            values.append(float(r[key]))
-    return names, values
+__all__ = ['pseudo_label_quality']
 
 
 @torch.no_grad()

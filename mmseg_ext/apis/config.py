@@ -1,18 +1,34 @@
-"""Loading a config with command-line overrides, the same way in every tool, and
-the checks of a config every run makes before building anything."""
+"""Loading a config with command-line overrides, the same way in every tool, the
+checks of a config every run makes before building anything, and the one writer of
+resolved configs.
+
+Why the writer is not mmcv's ``Config.dump``: its ``pretty_text`` quotes strings
+without escaping them, so a string with a quote (``"it's"``) makes a file that does
+not parse. :func:`write_config` writes each top-level key as a Python literal
+(``pprint.pformat``: the ``repr`` of ``dict``/``list``/``tuple``/``str``/numbers,
+which Python reads back to equal values of the same types) and then loads the file
+back with ``Config.fromfile``, raising when anything differs (:func:`config_diff`,
+types included). A sweep's generated configs (``configs/generated/``) and every
+run's work-dir ``config.py`` are written by it.
+"""
+import ast
 import difflib
 import hashlib
 import json
+import keyword
+import os
 import os.path as osp
+import pprint
 
 from mmcv.utils import Config
 
+from ..core.fileio import atomic_write
 from ..datasets import replace_roots
 from ..models.builder import accepted_keys
 
 __all__ = ['ROOT_KEYS', 'load_config', 'apply_root_options', 'default_work_dir',
            'is_online_cfg', 'config_hash', 'check_section_keys', 'check_data_roots',
-           'check_load_from', 'HASH_IGNORED']
+           'check_load_from', 'HASH_IGNORED', 'config_text', 'config_diff', 'write_config']
 
 #: Top-level config keys naming a data root; each data set family has its own
 #: (``configs/_base_/datasets/cityscapes.py`` lists them). ``data_root`` is the root
@@ -153,3 +169,82 @@ def check_data_roots(data_cfg, prefix='data'):
         for k, v in data_cfg.items():
             if isinstance(v, (dict, list, tuple)):
                 check_data_roots(v, f'{prefix}.{k}')
+
+
+def config_text(cfg_dict, header=''):
+    """A Python config file whose top-level keys are ``cfg_dict``'s, as literals.
+
+    Args:
+        cfg_dict (dict): plain values (dict, list, tuple, str, int, float, bool,
+            None) under identifier keys.
+        header (str): comment lines written first. Default: ''.
+
+    Returns:
+        str: the file's text.
+    """
+    bad = [k for k in cfg_dict if not str(k).isidentifier() or keyword.iskeyword(k)]
+    if bad:
+        raise ValueError(f'config keys {bad} are not Python identifiers: a config '
+                         f'file cannot hold them at the top level')
+    lines = [f'# {line}' for line in header.splitlines()]
+    for key, value in cfg_dict.items():
+        text = pprint.pformat(value, width=88, sort_dicts=False)
+        try:
+            ast.literal_eval(text)
+        except (ValueError, SyntaxError) as err:
+            raise ValueError(f'config key {key!r} holds a value with no Python literal '
+                             f'({err}): {text[:200]}') from None
+        lines.append(f'{key} = {text}')
+    return '\n'.join(lines) + '\n'
+
+
+def config_diff(a, b, path=''):
+    """Where two config values differ, types included (a tuple is not a list).
+
+    Args:
+        a, b: config values (``Config``/``ConfigDict`` are compared as plain dicts).
+        path (str): prefix of the reported key paths. Default: ''.
+
+    Returns:
+        list[str]: dotted key paths (``data.train[1].pipeline[2].img_scale``) with
+        what differs; empty when equal.
+    """
+    a, b = (x._cfg_dict.to_dict() if isinstance(x, Config) else x for x in (a, b))
+    a, b = (x.to_dict() if hasattr(x, 'to_dict') else x for x in (a, b))
+    if type(a) is not type(b):
+        return [f'{path or "<root>"}: {type(a).__name__} {a!r} != '
+                f'{type(b).__name__} {b!r}']
+    if isinstance(a, dict):
+        if list(a) != list(b):
+            return [f'{path or "<root>"}: keys {list(a)} != {list(b)}']
+        return [d for k in a for d in config_diff(a[k], b[k], f'{path}.{k}' if path
+                                                  else str(k))]
+    if isinstance(a, (list, tuple)):
+        if len(a) != len(b):
+            return [f'{path}: length {len(a)} != {len(b)}']
+        return [d for i, (x, y) in enumerate(zip(a, b))
+                for d in config_diff(x, y, f'{path}[{i}]')]
+    return [] if a == b else [f'{path}: {a!r} != {b!r}']
+
+
+def write_config(cfg, path, header=''):
+    """Writes ``cfg`` as a Python config and checks that it loads back equal.
+
+    Args:
+        cfg (mmcv.Config | dict): the resolved config.
+        path (str): the ``.py`` file (written atomically).
+        header (str): comment lines at the top. Default: ''.
+
+    Raises:
+        ValueError: the file does not load back to ``cfg`` (types included; the
+            file is removed); the message lists the differing keys.
+    """
+    if not path.endswith('.py'):
+        raise ValueError(f'{path}: generated configs are Python files (.py)')
+    cfg_dict = cfg._cfg_dict.to_dict() if isinstance(cfg, Config) else dict(cfg)
+    atomic_write(config_text(cfg_dict, header), path)
+    diff = config_diff(cfg_dict, Config.fromfile(path))
+    if diff:
+        os.remove(path)
+        raise ValueError(f'{path} does not load back to the config it was written '
+                         f'from: {diff[:5]}')

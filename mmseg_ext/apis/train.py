@@ -33,7 +33,7 @@ from ..models import build_train_model
 from ..models.builder import check_uda_cfg
 from ..models.utils import set_trainable
 from .dist import CPUDistributedDataParallel, init_dist_env
-from .config import check_data_roots, check_section_keys
+from .config import check_data_roots, check_section_keys, config_text, write_config
 from .workdir import RunGuard
 
 __all__ = ['freeze_encoder', 'init_launcher', 'train_segmentor', 'train_source',
@@ -218,22 +218,22 @@ def train_source(cfg, distributed=False, validate=True, seed=None, deterministic
     """
     check_source_cfg(cfg)
     ckpt_dir = (cfg.get('checkpoint_config') or {}).get('out_dir')
-    # rank 0 holds the work dir (lock, status.json, log file)
+    # rank 0 holds the work dir (lock, status.json, log file, the config)
     guard = RunGuard(cfg.work_dir, extra_dirs=[ckpt_dir] if ckpt_dir else []) \
         if get_dist_info()[0] == 0 else contextlib.nullcontext()
     with guard:
-        config_text = cfg.pretty_text  # formatted once (yapf takes seconds)
-        with open(osp.join(cfg.work_dir, osp.splitext(config_name)[0] + '.py'), 'w') as f:
-            f.write(config_text)
+        if isinstance(guard, RunGuard):
+            write_config(cfg, osp.join(cfg.work_dir, osp.splitext(config_name)[0] + '.py'))
+        text = config_text(cfg._cfg_dict.to_dict())  # that file's text, for checkpoints
         timestamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
         logger = guard.open_log(osp.join(cfg.work_dir, f'{timestamp}.log'),
                                 cfg.log_level) if isinstance(guard, RunGuard) \
             else get_root_logger(log_level=cfg.log_level)
-        return _train_source(cfg, logger, config_text, timestamp, distributed, validate,
+        return _train_source(cfg, logger, text, timestamp, distributed, validate,
                              seed, deterministic, config_name)
 
 
-def _train_source(cfg, logger, config_text, timestamp, distributed, validate, seed,
+def _train_source(cfg, logger, cfg_text, timestamp, distributed, validate, seed,
                   deterministic, config_name):
     if cfg.get('cudnn_benchmark', False):
         torch.backends.cudnn.benchmark = True
@@ -259,7 +259,7 @@ def _train_source(cfg, logger, config_text, timestamp, distributed, validate, se
     if cfg.get('checkpoint_config') is not None:
         cfg.checkpoint_config.meta = dict(
             mmseg_version=f'{mmseg_version}+{get_git_hash()[:7]}',
-            config=config_text, CLASSES=classes, PALETTE=palette)
+            config=cfg_text, CLASSES=classes, PALETTE=palette)
         meta.update(cfg.checkpoint_config.meta)
     model.CLASSES, model.PALETTE = classes, palette
     return train_segmentor(model, datasets, cfg, distributed=distributed,

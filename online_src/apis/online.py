@@ -25,7 +25,8 @@ from mmseg.datasets import build_dataset
 from mmseg.utils import build_dp, get_root_logger
 
 from mmseg_ext.apis.config import (HASH_IGNORED, check_data_roots, check_load_from,
-                                   check_section_keys, config_hash, is_online_cfg)
+                                   check_section_keys, config_hash, is_online_cfg,
+                                   write_config)
 from mmseg_ext.apis.workdir import (RunGuard, check_resume_config, check_unfinished,
                                     flat_config)
 from mmseg_ext.core.checkpoint import load_checkpoint, load_checkpoint_file
@@ -270,7 +271,7 @@ def build_online_model(cfg, device=None, load_from=None, logger=None,
 
 def _train_online(cfg, work_dir, timestamp, logger, meta, resume_from, model,
                   optimizer, guard):
-    cfg.dump(osp.join(work_dir, 'config.py'))
+    write_config(cfg, osp.join(work_dir, 'config.py'))  # loads back equal, or raises
     seed = cfg.get('seed', 0)
     train_sets, val_sets = _build_datasets(cfg)
 

@@ -80,6 +80,7 @@ runner = dict(max_iters=40)
 checkpoint_config = dict(interval=20)
 evaluation = dict(interval=40)
 log_config = dict(interval=10, hooks=[dict(type='TextLoggerHook', by_epoch=False)])
+name = 'it\\'s the "tiny" source run'
 """
     path = tmp_path / 'tiny_source.py'
     path.write_text(text)
@@ -109,6 +110,10 @@ def test_source_training_reaches_miou(tmp_path, repo_root):
     model = build_segmentor(Config(dict(m=TINY_MODEL)).m)
     ckpt = load_checkpoint(model, str(work / 'latest.pth'))
     assert ckpt['meta']['iter'] == 40 and ckpt['meta']['CLASSES'] == ('a', 'b', 'c')
+    # the config written to the work dir (quotes in a string and all) loads back,
+    # and is the text the checkpoints carry
+    assert Config.fromfile(str(work / 'tiny_source.py')).name == 'it\'s the "tiny" source run'
+    assert ckpt['meta']['config'] == (work / 'tiny_source.py').read_text()
     trained = runner.model.module.state_dict()
     assert all(torch.equal(v, trained[k]) for k, v in model.state_dict().items())
     # resume: iterations 21 and 22 follow the 20 of the checkpoint

@@ -7,7 +7,9 @@ import time
 import pytest
 from mmcv.utils import Config
 
-from mmseg_ext.apis.sweep import NAME_RE, generate_runs, resolve_config, run_name
+from online_src.apis.sweep import (NAME_RE, generate_runs, resolve_config,
+                                   resolved_name_parts,
+                                   run_name)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
@@ -18,6 +20,8 @@ import run_experiments  # noqa: E402
 
 PARTS = dict(src='proccity', tgt='storm', uda='dacs', rcs='rcs', cpl='nocpl',
              arch='segformer', backbone='mitb0', schedule='online')
+# What an experiment gives: the labels (rcs and cpl come from the resolved config).
+LABELS = {k: v for k, v in PARTS.items() if k not in ('rcs', 'cpl')}
 
 
 def test_run_name_format():
@@ -73,9 +77,11 @@ def _fake_root(tmp_path):
 def test_generate_runs_writes_resolved_python_config(tmp_path):
     root = _fake_root(tmp_path)
     exp_cfgs = [dict(_base_=['configs/_base_/a.py', 'configs/_base_/b.py'], seed=2,
-                     runner=dict(frames_per_domain=5), name_parts=PARTS)]
+                     runner=dict(frames_per_domain=5), name_parts=LABELS)]
     runs = generate_runs(exp_cfgs, 7, root=root, work_root='wd', custom=True)
     assert len(runs) == 1 and NAME_RE.match(runs[0]['name'])
+    # no source dataset, no uda section: neither RCS nor the pseudo-label crop
+    assert '_proccity2storm_dacs_norcs_nocpl_segformer_' in runs[0]['name']
     assert runs[0]['cfg_file'] == osp.join(root, 'configs', 'generated', '7',
                                            runs[0]['name'] + '.py')
     cfg = Config.fromfile(runs[0]['cfg_file'])
@@ -87,12 +93,42 @@ def test_generate_runs_writes_resolved_python_config(tmp_path):
         resolve_config(dict(_base_=['configs/_base_/nope.py']), root)
 
 
+@pytest.mark.parametrize('method,cfg_options,parts', [
+    ('dacs', None, dict(rcs='rcs', cpl='nocpl')),
+    ('dacs', {'data.train.0.rare_class_sampling': None}, dict(rcs='norcs', cpl='nocpl')),
+    ('dacs_cpl', None, dict(rcs='rcs', cpl='cpl')),
+    ('dacs_cpl', {'uda.pseudo_weight_ignore_top': 0, 'uda.pseudo_weight_ignore_bottom': 0},
+     dict(rcs='rcs', cpl='nocpl')),
+    ('tent', None, dict(rcs='rcs', cpl='nocpl')),
+])
+def test_run_name_parts_come_from_the_resolved_config(tmp_path, method, cfg_options, parts):
+    exp_cfg = experiments.experiment_cfg(method=method)
+    cfg = resolve_config({k: v for k, v in exp_cfg.items() if k != 'name_parts'}, REPO,
+                         cfg_options)
+    assert resolved_name_parts(cfg) == parts
+    run, = generate_runs([exp_cfg], 9, out_root=str(tmp_path), root=REPO,
+                         work_root=str(tmp_path / 'wd'), cfg_options=cfg_options)
+    assert run['name'].split('_')[4:6] == [parts['rcs'], parts['cpl']]
+
+
+def test_name_parts_a_resolved_key_decides_are_not_given(tmp_path):
+    root = _fake_root(tmp_path)
+    with pytest.raises(ValueError, match=r"name_parts \['rcs'\] are read from the resolved"):
+        generate_runs([dict(_base_=['configs/_base_/a.py'], name_parts=dict(LABELS, rcs='rcs'))],
+                      7, root=root)
+    source = dict(type='SourceDataset', dataset=dict(type='X'), rare_class_sampling=None)
+    assert resolved_name_parts(dict(data=dict(train=source))) == dict(rcs='norcs', cpl='nocpl')
+    assert resolved_name_parts(dict(data=dict(train=[dict(source, rare_class_sampling=dict(
+        class_temp=0.01))]), uda=dict(pseudo_weight_ignore_bottom=120))) == dict(
+            rcs='rcs', cpl='cpl')
+
+
 def test_cli_dry_run_writes_configs_and_records_custom(tmp_path, monkeypatch):
     root = _fake_root(tmp_path)
-    fake = [dict(_base_=['configs/_base_/a.py'], name_parts=PARTS)]
+    fake = [dict(_base_=['configs/_base_/a.py'], name_parts=LABELS)]
     monkeypatch.setattr(experiments_custom, 'generate_experiment_cfgs',
                         lambda exp_id: fake)
-    import mmseg_ext.apis.sweep as sweep
+    import online_src.apis.sweep as sweep
     original = sweep.generate_runs
     monkeypatch.setattr(run_experiments, 'generate_runs',
                         lambda cfgs, exp, **kw: original(cfgs, exp, root=root, **kw))
@@ -107,7 +143,7 @@ def test_cli_dry_run_writes_configs_and_records_custom(tmp_path, monkeypatch):
 
 
 def test_report_runs_compares_finished_runs_only(tmp_path):
-    from mmseg_ext.apis.sweep import report_runs
+    from online_src.apis.sweep import report_runs
     runs = []
     for name, miou in (('a', 40.0), ('b', 50.0), ('c', None)):
         work = tmp_path / name

@@ -1,13 +1,13 @@
 """notebooks/results.ipynb on two tiny runs written by the project's result writer."""
 import base64
 import json
+import math
 import re
 import os.path as osp
 
 import pytest
 
-from mmseg_ext.apis.analysis import load_results_csv, stream_curve
-from mmseg_ext.core.evaluation import ResultsTable
+from mmseg_ext.core.evaluation import ResultsTable, load_rows, stream_curve
 
 from nb_utils import outputs_of, run_notebook, stdout_of
 
@@ -29,13 +29,22 @@ def _write_run(work_dir, mious, fps):
                        stream_accuracy={}), f)
 
 
-def test_results_csv_helpers(tmp_path):
+def test_results_reader_and_stream_curve(tmp_path):
     _write_run(tmp_path, (60.0, 40.0, 55.0), 3.0)
-    rows = load_results_csv(str(tmp_path))
+    rows = load_rows(str(tmp_path))
     assert [r['after'] for r in rows] == ['init', 'clear', '25mm', 'clear']
     assert stream_curve(rows) == (['clear', '25mm', 'clear'], [60.0, 40.0, 55.0])
-    with pytest.raises(FileNotFoundError, match='has no results.csv'):
-        load_results_csv(str(tmp_path / 'missing'))
+    with pytest.raises(FileNotFoundError, match='has no results.json'):
+        load_rows(str(tmp_path / 'missing'))
+    # a NaN mIoU is written as JSON null and read back as a gap of the curve
+    table = ResultsTable(str(tmp_path / 'nan'))
+    table.append({'eval': 1, 'after': 'clear', 'visit': 0, 'clear.mIoU': float('nan')})
+    names, values = stream_curve(load_rows(str(tmp_path / 'nan')))
+    assert names == ['clear'] and math.isnan(values[0])
+    (tmp_path / 'bad').mkdir()
+    (tmp_path / 'bad' / 'results.json').write_text('[{"eval": 0}]')
+    with pytest.raises(ValueError, match='not written by OnlineEvalHook'):
+        load_rows(str(tmp_path / 'bad'))
 
 
 def test_results_notebook(tmp_path):

@@ -12,13 +12,13 @@ import pytest
 from fixtures.online_cfg import fixture_cfg, write_source_checkpoint
 from fixtures.real_layouts import build_all
 
-from mmseg_ext.apis.online import train_online
+from online_src.apis.online import train_online
 from mmseg_ext.datasets.prepare import prepare_cityscapes
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-import config as lists  # noqa: E402
+import sweep_lists as lists  # noqa: E402
 from experiments import experiment_cfg, generate_experiment_cfgs  # noqa: E402
-from mmseg_ext.apis.sweep import train_config  # noqa: E402
+from online_src.apis.sweep import train_config  # noqa: E402
 
 STORM = ['clear', '25mm', '200mm']  # the storm's ends, to keep the test short
 ACDC = ['acdc_fog', 'acdc_night', 'acdc_rain', 'acdc_snow']
@@ -30,8 +30,8 @@ FRAMES = 2
 # The experiment lists plus the DACS variants they do not cross.
 LISTS = types.SimpleNamespace(**{k: getattr(lists, k) for k in dir(lists) if k.isupper()})
 LISTS.METHODS = dict(lists.METHODS,
-                     dacs_ewc=dict(bases=['configs/_base_/uda/dacs_ewc.py'], cpl='nocpl'),
-                     oracle=dict(bases=['configs/_base_/uda/dacs_oracle.py'], cpl='nocpl'))
+                     dacs_ewc=dict(bases=['configs/_base_/uda/dacs_ewc.py']),
+                     oracle=dict(bases=['configs/_base_/uda/dacs_oracle.py']))
 RUNS = [(m, 'full') for m in LISTS.METHODS] + [('dacs', 'budget'), ('dacs', 'mad')]
 
 

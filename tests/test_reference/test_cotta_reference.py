@@ -132,7 +132,7 @@ def test_experiment_6_uses_cottas_optimizer(repo_root):
     (0.9, 0.999), no weight decay, one learning rate for every parameter."""
     sys.path.insert(0, repo_root)
     import experiments
-    from mmseg_ext.apis.sweep import resolve_config
+    from online_src.apis.sweep import resolve_config
     cfgs = experiments.generate_experiment_cfgs(6)
     assert {c['name_parts']['uda'] for c in cfgs} == {'source', 'tent', 'dacs', 'cotta'}
     method, _ = build_pair(dict(type='CoTTA'))

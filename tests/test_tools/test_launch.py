@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from mmseg_ext.apis.dist import slurm_env
-from mmseg_ext.apis.launch import sbatch_script, write_sbatch_scripts
+from online_src.apis.launch import sbatch_script, write_sbatch_scripts
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

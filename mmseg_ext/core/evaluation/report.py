@@ -1,7 +1,8 @@
 """Comparison of online runs: the numbers of the OnDA / HAMLET tables.
 
 A run's work dir holds ``results.json`` (one row per evaluation, written by
-:class:`~mmseg_ext.core.evaluation.OnlineEvalHook`) and ``summary.json`` (timing,
+:class:`~mmseg_ext.core.evaluation.OnlineEvalHook`, read by
+:func:`~mmseg_ext.core.evaluation.results.load_rows`) and ``summary.json`` (timing,
 stream accuracy, domain values; written by the runner at the end). From them:
 
 * ``mIoU``: mean over the visits of the mIoU of the domain just streamed,
@@ -37,22 +38,14 @@ from collections import OrderedDict
 
 import numpy as np
 
-__all__ = ['summarize_run', 'report_markdown', 'check_baselines', 'load_rows', 'compare_runs',
+from .results import load_rows
+
+__all__ = ['summarize_run', 'report_markdown', 'check_baselines', 'compare_runs',
            'miou_from_areas', 'bootstrap_weights', 'bootstrap_samples',
            'confidence_interval', 'BOOTSTRAP']
 
 # Bootstrap settings of every report: resamples, seed, interval level.
 BOOTSTRAP = dict(samples=1000, seed=0, level=0.95)
-
-
-def load_rows(work_dir):
-    """list[dict]: the evaluation rows of a run (``results.json``)."""
-    path = osp.join(work_dir, 'results.json')
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{work_dir} has no results.json: not an online run '
-                                f'work dir, or no evaluation finished yet')
-    with open(path) as f:
-        return json.load(f)
 
 
 def _mean(values):

@@ -1,9 +1,12 @@
-"""Results of an online run on disk: atomic writers, ``results.csv`` and the plot.
+"""Results of an online run on disk: atomic writers, the one reader, the plot.
 
 Every evaluation appends one row (domain x metric columns) to ``results.csv``
 and ``results.json`` (the JSON rows also hold per-class IoU). Files are rewritten
 whole through a temporary file and ``os.replace``, so a crash leaves the previous
-complete file, never half a row. The plot shows mIoU per domain along the stream
+complete file, never half a row. ``results.json`` (full precision, every column)
+is what code reads, through :func:`load_rows` (the report, the notebooks, a
+resumed run); ``results.csv`` (summary columns, 4 decimals) is for people and
+spreadsheets. The plot shows mIoU per domain along the stream
 (OnDA / HAMLET figures), stream accuracy per visit dashed.
 """
 import csv
@@ -16,7 +19,7 @@ import numpy as np
 from ..fileio import atomic_write
 
 __all__ = ['atomic_write', 'atomic_write_json', 'strict_json', 'atomic_np_save', 'ResultsTable',
-           'plot_stream', 'SUMMARY_METRICS']
+           'load_rows', 'stream_curve', 'plot_stream', 'SUMMARY_METRICS']
 
 SUMMARY_METRICS = ('mIoU', 'mAcc', 'aAcc')
 
@@ -51,6 +54,51 @@ def atomic_np_save(array, filename):
     atomic_write(lambda f: np.save(f, array), filename, binary=True)
 
 
+def load_rows(work_dir, name='results.json'):
+    """The evaluation rows of a run, as :class:`ResultsTable` wrote them.
+
+    Args:
+        work_dir (str): the run's work dir.
+        name (str): the JSON file of the rows. Default: 'results.json'.
+
+    Returns:
+        list[dict]: one row per evaluation (``after``: the domain just streamed,
+        or ``'init'`` before the stream; NaN values are None, see
+        :func:`strict_json`).
+    """
+    path = osp.join(work_dir, name)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{work_dir} has no {name}: not an online run work dir, '
+                                f'or no evaluation finished yet')
+    with open(path) as f:
+        rows = json.load(f)
+    if not isinstance(rows, list) or any('after' not in r for r in rows):
+        raise ValueError(f'{path} is not a list of evaluation rows with an "after" key: '
+                         f'not written by OnlineEvalHook')
+    return rows
+
+
+def stream_curve(rows):
+    """The mIoU of the domain just streamed, evaluation after evaluation (the
+    OnDA/HAMLET stream figure).
+
+    Args:
+        rows (list[dict]): rows of :func:`load_rows` (the ``init`` row, before the
+            stream, is skipped).
+
+    Returns:
+        tuple[list[str], list[float]]: the domains and their mIoU (nan where the
+        evaluation had none).
+    """
+    names, values = [], []
+    for r in rows:
+        key = f'{r["after"]}.mIoU'
+        if r['after'] != 'init' and key in r:
+            names.append(r['after'])
+            values.append(float('nan') if r[key] is None else float(r[key]))
+    return names, values
+
+
 class ResultsTable:
     """Rows of evaluations, kept in ``results.csv`` / ``results.json``.
 
@@ -70,8 +118,7 @@ class ResultsTable:
         """Reads the rows already on disk (resume), keeping the first ``keep``."""
         path = self._path(self.json_name)
         if path and osp.isfile(path):
-            with open(path) as f:
-                self.rows = json.load(f)
+            self.rows = load_rows(self.work_dir, self.json_name)
         if keep is not None:
             self.rows = self.rows[:keep]
         return self.rows

@@ -54,17 +54,18 @@ MODELS = dict(
     mitb5=dict(bases=['configs/_base_/models/segformer_mit-b5.py'],
                arch='segformer', backbone='mitb5', source_model='mit-b5'),
 )
-# Adaptation methods: uda _base_ and runner overrides (source-only only infers).
+# Adaptation methods: uda _base_ and runner overrides (source-only only infers). The
+# run name's rcs/cpl parts are read from the resolved config, not set here.
 METHODS = dict(
-    source=dict(bases=['configs/_base_/uda/source_only.py'], cpl='nocpl',
+    source=dict(bases=['configs/_base_/uda/source_only.py'],
                 runner=dict(adapt=False)),
-    adabn=dict(bases=['configs/_base_/uda/adabn.py'], cpl='nocpl'),
-    tent=dict(bases=['configs/_base_/uda/tent.py'], cpl='nocpl'),
-    dacs=dict(bases=['configs/_base_/uda/dacs.py'], cpl='nocpl'),
-    dacs_cpl=dict(bases=['configs/_base_/uda/dacs_cpl.py'], cpl='cpl'),
-    dacs_adabn=dict(bases=['configs/_base_/uda/dacs_adabn.py'], cpl='nocpl'),
-    dacs_tent=dict(bases=['configs/_base_/uda/dacs_tent.py'], cpl='nocpl'),
-    cotta=dict(bases=['configs/_base_/uda/cotta.py'], cpl='nocpl'),
+    adabn=dict(bases=['configs/_base_/uda/adabn.py']),
+    tent=dict(bases=['configs/_base_/uda/tent.py']),
+    dacs=dict(bases=['configs/_base_/uda/dacs.py']),
+    dacs_cpl=dict(bases=['configs/_base_/uda/dacs_cpl.py']),
+    dacs_adabn=dict(bases=['configs/_base_/uda/dacs_adabn.py']),
+    dacs_tent=dict(bases=['configs/_base_/uda/dacs_tent.py']),
+    cotta=dict(bases=['configs/_base_/uda/cotta.py']),
 )
 # The online runner file (one each: mmcv forbids a key in two sibling _base_ files);
 # the name is appended to the method in run names.

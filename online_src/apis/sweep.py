@@ -8,126 +8,43 @@ each is resolved here into one self-contained Python config under
     YYMMDD_HHMM_{src}2{tgt}_{uda}_{rcs}_{cpl}_{arch}_{backbone}_{schedule}_s{seed}_{uid5}
 
 and trained one after another by :func:`train_configs` (source training or an
-online run, whatever the config's runner is).
+online run, whatever the config's runner is). The name parts that a resolved key
+decides (``rcs``, ``cpl``) are read from the resolved config
+(:func:`resolved_name_parts`); the others are the experiment's labels.
 
 Why Python and not DAFormer's JSON: JSON has no tuple, so a resolved config
 written as JSON loads back with lists where mmseg's pipelines demand tuples
-(``Resize(img_scale=(w, h))`` asserts on a list). :func:`write_config` writes
-each top-level key as a Python literal (``pprint.pformat``: the ``repr`` of
-``dict``/``list``/``tuple``/``str``/numbers, which Python reads back to equal
-values of the same types; mmcv's ``Config.pretty_text`` quotes strings without
-escaping them, so a string with a quote breaks it) and then loads the file
-back with ``Config.fromfile``, raising when anything differs
-(:func:`config_diff`, types included). What a sweep writes is therefore exactly
-the config it generated, for every consumer (``tools/train.py``, the sbatch
-scripts, ``run_experiments.py --config``) with no special loader.
+(``Resize(img_scale=(w, h))`` asserts on a list). Each config is written by
+:func:`mmseg_ext.apis.config.write_config`, which loads the file back and raises
+when anything differs. What a sweep writes is therefore exactly the config it
+generated, for every consumer (``tools/train.py``, the sbatch scripts,
+``run_experiments.py --config``) with no special loader.
 """
-import ast
-import keyword
 import os
 import os.path as osp
-import pprint
 import re
 import tempfile
 import time
 import uuid
 
-from mmcv.utils import Config, get_git_hash
+from mmcv.utils import get_git_hash
 
-from ..core.fileio import atomic_write
-from .config import default_work_dir, load_config
+from mmseg_ext.apis.config import (check_load_from, config_text, default_work_dir, is_online_cfg,
+                                   load_config, write_config)
 
-__all__ = ['REPO_ROOT', 'resolve_config', 'run_name', 'generate_runs', 'config_diff',
-           'config_text', 'write_config', 'train_config', 'train_configs',
-           'report_runs', 'NAME_RE']
+__all__ = ['REPO_ROOT', 'resolve_config', 'resolved_name_parts', 'run_name',
+           'generate_runs', 'train_config', 'train_configs', 'report_runs', 'NAME_RE']
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NAME_RE = re.compile(r'^\d{6}_\d{4}_[a-z0-9-]+2[a-z0-9-]+_[a-z0-9-]+_[a-z0-9-]+_'
                      r'[a-z0-9-]+_[a-z0-9-]+_[a-z0-9-]+_[a-z0-9.-]+_s\d+_[0-9a-f]{5}$')
 _NAME_KEYS = ('src', 'tgt', 'uda', 'rcs', 'cpl', 'arch', 'backbone', 'schedule')
+# Name parts read from the resolved config (resolved_name_parts), never given by hand.
+RESOLVED_NAME_KEYS = ('rcs', 'cpl')
 
 
 def _slug(value):
     return re.sub(r'[^a-z0-9.-]+', '-', str(value).lower()).strip('-') or 'none'
-
-
-def config_text(cfg_dict, header=''):
-    """A Python config file whose top-level keys are ``cfg_dict``'s, as literals.
-
-    Args:
-        cfg_dict (dict): plain values (dict, list, tuple, str, int, float, bool,
-            None) under identifier keys.
-        header (str): comment lines written first. Default: ''.
-
-    Returns:
-        str: the file's text.
-    """
-    bad = [k for k in cfg_dict if not str(k).isidentifier() or keyword.iskeyword(k)]
-    if bad:
-        raise ValueError(f'config keys {bad} are not Python identifiers: a config '
-                         f'file cannot hold them at the top level')
-    lines = [f'# {line}' for line in header.splitlines()]
-    for key, value in cfg_dict.items():
-        text = pprint.pformat(value, width=88, sort_dicts=False)
-        try:
-            ast.literal_eval(text)
-        except (ValueError, SyntaxError) as err:
-            raise ValueError(f'config key {key!r} holds a value with no Python literal '
-                             f'({err}): {text[:200]}') from None
-        lines.append(f'{key} = {text}')
-    return '\n'.join(lines) + '\n'
-
-
-def config_diff(a, b, path=''):
-    """Where two config values differ, types included (a tuple is not a list).
-
-    Args:
-        a, b: config values (``Config``/``ConfigDict`` are compared as plain dicts).
-        path (str): prefix of the reported key paths. Default: ''.
-
-    Returns:
-        list[str]: dotted key paths (``data.train[1].pipeline[2].img_scale``) with
-        what differs; empty when equal.
-    """
-    a, b = (x._cfg_dict.to_dict() if isinstance(x, Config) else x for x in (a, b))
-    a, b = (x.to_dict() if hasattr(x, 'to_dict') else x for x in (a, b))
-    if type(a) is not type(b):
-        return [f'{path or "<root>"}: {type(a).__name__} {a!r} != '
-                f'{type(b).__name__} {b!r}']
-    if isinstance(a, dict):
-        if list(a) != list(b):
-            return [f'{path or "<root>"}: keys {list(a)} != {list(b)}']
-        return [d for k in a for d in config_diff(a[k], b[k], f'{path}.{k}' if path
-                                                  else str(k))]
-    if isinstance(a, (list, tuple)):
-        if len(a) != len(b):
-            return [f'{path}: length {len(a)} != {len(b)}']
-        return [d for i, (x, y) in enumerate(zip(a, b))
-                for d in config_diff(x, y, f'{path}[{i}]')]
-    return [] if a == b else [f'{path}: {a!r} != {b!r}']
-
-
-def write_config(cfg, path, header=''):
-    """Writes ``cfg`` as a Python config and checks that it loads back equal.
-
-    Args:
-        cfg (mmcv.Config | dict): the resolved config.
-        path (str): the ``.py`` file (written atomically).
-        header (str): comment lines at the top. Default: ''.
-
-    Raises:
-        ValueError: the file does not load back to ``cfg`` (types included; the
-            file is removed); the message lists the differing keys.
-    """
-    if not path.endswith('.py'):
-        raise ValueError(f'{path}: generated configs are Python files (.py)')
-    cfg_dict = cfg._cfg_dict.to_dict() if isinstance(cfg, Config) else dict(cfg)
-    atomic_write(config_text(cfg_dict, header), path)
-    diff = config_diff(cfg_dict, Config.fromfile(path))
-    if diff:
-        os.remove(path)
-        raise ValueError(f'{path} does not load back to the config it was written '
-                         f'from: {diff[:5]}')
 
 
 def resolve_config(cfg_dict, root=REPO_ROOT, cfg_options=None):
@@ -159,6 +76,32 @@ def resolve_config(cfg_dict, root=REPO_ROOT, cfg_options=None):
         os.remove(tmp)
 
 
+def resolved_name_parts(cfg):
+    """The run-name parts that the resolved config decides.
+
+    * ``rcs``: ``'rcs'`` when a source dataset of ``data.train`` (a
+      ``SourceDataset``) samples rare classes (DAFormer's rare-class sampling:
+      its ``rare_class_sampling`` is set), else ``'norcs'``;
+    * ``cpl``: ``'cpl'`` when the adaptation method crops the pseudo-label weight
+      (DAFormer's ``uda.pseudo_weight_ignore_top`` / ``_bottom`` above 0), else
+      ``'nocpl'``.
+
+    Args:
+        cfg (mmcv.Config | dict): the resolved config (after the ``_base_`` merge).
+
+    Returns:
+        dict: ``rcs`` and ``cpl``.
+    """
+    train = (cfg.get('data') or {}).get('train') or []
+    train = train if isinstance(train, (list, tuple)) else [train]
+    rcs = any(d.get('type') == 'SourceDataset' and d.get('rare_class_sampling') is not None
+              for d in train)
+    uda = cfg.get('uda') or {}
+    cpl = any((uda.get(k) or 0) > 0
+              for k in ('pseudo_weight_ignore_top', 'pseudo_weight_ignore_bottom'))
+    return dict(rcs='rcs' if rcs else 'norcs', cpl='cpl' if cpl else 'nocpl')
+
+
 def run_name(parts, seed, when=None, uid=None):
     """``YYMMDD_HHMM_{src}2{tgt}_{uda}_{rcs}_{cpl}_{arch}_{backbone}_{schedule}_s{seed}_{uid5}``.
 
@@ -186,7 +129,9 @@ def generate_runs(exp_cfgs, exp, out_root=None, work_root='work_dirs', custom=Fa
 
     Args:
         exp_cfgs (Sequence[dict]): from ``generate_experiment_cfgs``; each has
-            ``_base_``, overrides and ``name_parts`` (see :func:`run_name`).
+            ``_base_``, overrides and ``name_parts``: the parts of
+            :func:`run_name` other than :func:`resolved_name_parts`' (``rcs`` and
+            ``cpl`` come from the resolved config; giving them raises).
         exp (int | str): the experiment id (folder name).
         out_root (str | None): Default: ``<root>/configs/generated``.
         work_root (str): parent of the runs' work dirs (``<work_root>/<exp>/<name>``).
@@ -211,8 +156,12 @@ def generate_runs(exp_cfgs, exp, out_root=None, work_root='work_dirs', custom=Fa
         parts = exp_cfg.pop('name_parts', None)
         if parts is None:
             raise KeyError(f'experiment {exp} config {i} has no name_parts')
+        given = sorted(set(parts) & set(RESOLVED_NAME_KEYS))
+        if given:
+            raise ValueError(f'experiment {exp} config {i}: name_parts {given} are read '
+                             f'from the resolved config, not given')
         cfg = resolve_config(exp_cfg, root, cfg_options)
-        name = run_name(parts, cfg.get('seed', 0), when)
+        name = run_name(dict(parts, **resolved_name_parts(cfg)), cfg.get('seed', 0), when)
         cfg.name = name
         cfg.exp = str(exp)
         cfg.custom = bool(custom)
@@ -259,11 +208,12 @@ def train_config(cfg, overwrite=False, resume_from=None, work_root='work_dirs'):
     Returns:
         dict | object: an online run's summary metrics, or the source runner.
     """
-    from .online import is_online_cfg, run_online
+    from mmseg_ext.apis.train import train_source
+
+    from . import online  # lazy: the runner and models load only when a run trains
     cfg = _load_run_config(cfg, work_root)
     if is_online_cfg(cfg):
-        return run_online(cfg, overwrite=overwrite, resume_from=resume_from)
-    from .train import train_source
+        return online.run_online(cfg, overwrite=overwrite, resume_from=resume_from)
     return train_source(cfg)
 
 
@@ -284,7 +234,6 @@ def train_configs(runs, overwrite=False, logger=print, work_root='work_dirs'):
     Returns:
         list: :func:`train_config` results, in order.
     """
-    from .config import check_load_from
     files = [run['cfg_file'] if isinstance(run, dict) else run for run in runs]
     cfgs = [_load_run_config(f, work_root) for f in files]
     for cfg in cfgs:
@@ -307,7 +256,7 @@ def report_runs(runs, out_dir):
     Returns:
         str | None: the Markdown table, None when no online run finished.
     """
-    from ..core.evaluation import compare_runs
+    from mmseg_ext.core.evaluation import compare_runs
     done = [r for r in runs if osp.isfile(osp.join(r['work_dir'], 'results.json'))]
     if not done:
         return None

@@ -1,10 +1,10 @@
 """The lists of custom sweeps (read by experiments_custom.py, ``--custom 1``).
 
-It starts from the published lists of ``config.py`` and changes only what a
+It starts from the published lists of ``sweep_lists.py`` and changes only what a
 one-off study needs; edit it freely without touching the published sweeps.
 Defaults here are the CPU-sized ProcCity demo setting.
 """
-from config import DATASETS, METHODS, MODELS, ONLINE_VARIANTS, SCHEDULE  # noqa: F401
+from sweep_lists import DATASETS, METHODS, MODELS, ONLINE_VARIANTS, SCHEDULE  # noqa: F401
 
 SEEDS = [0]
 LEARNING_RATES = [6e-5, 3e-4]
