@@ -29,6 +29,7 @@ from mmseg_ext.apis.config import config_hash
 from mmseg_ext.core.checkpoint import atomic_save, load_checkpoint_file
 from mmseg_ext.core.evaluation import (atomic_write, atomic_write_json, check_baselines,
                                        compare_runs, evaluate_goals, goal_lines)
+from mmseg_ext.datasets.synth.layout import WEATHER_VERSION
 
 __all__ = ['run_demo', 'run_benchmark', 'prepare_data', 'prepare_source_model',
            'run_methods', 'check_goals', 'data_is_cached', 'source_is_cached',
@@ -79,6 +80,8 @@ def data_is_cached(data):
             any(meta.get('splits', {}).get(s, 0) < n for s, n in data['splits'].items()):
         return False
     stamp = _weather_stamp(data['root'])
+    if stamp.get('version') != WEATHER_VERSION:
+        return False  # rendered by other weather renderers (or not at all)
     return all(float(v) in stamp.get(split, {}).get(kind, [])
                for split in data['weather_splits']
                for kind, values in data['weather'].items() for v in values)
@@ -114,6 +117,8 @@ def prepare_data(data):
                   conditions=conditions, splits=tuple(data['weather_splits']),
                   seed=data['seed'], workers=data['workers'], progress=True)
     stamp = _weather_stamp(data['root'])
+    if stamp.get('version') != WEATHER_VERSION:
+        stamp = dict(version=WEATHER_VERSION)  # levels of older renderers are stale
     for split in data['weather_splits']:
         done = stamp.setdefault(split, {})
         for kind, values in weather.items():

@@ -7,6 +7,7 @@ import os.path as osp
 
 from mmcv import Config
 
+from mmseg_ext.datasets.synth.layout import WEATHER_VERSION
 from online_src.apis.demo import (WEATHER_STAMP, _method_config, check_goals, data_is_cached,
                                   expected_frames, run_benchmark)
 
@@ -52,11 +53,15 @@ def test_data_cache_needs_meta_size_and_weather_stamp(tmp_path):
     (tmp_path / 'proccity.json').write_text(json.dumps(
         dict(size=[128, 256], seed=0, splits=dict(train=2, test=1))))
     assert not data_is_cached(data)  # no weather rendered yet
-    (tmp_path / WEATHER_STAMP).write_text(json.dumps(dict(test=dict(rain=[25.0]))))
+    (tmp_path / WEATHER_STAMP).write_text(json.dumps(dict(
+        version=WEATHER_VERSION, test=dict(rain=[25.0]))))
     assert not data_is_cached(data)  # night missing
-    (tmp_path / WEATHER_STAMP).write_text(json.dumps(
-        dict(test=dict(rain=[25.0, 50.0], night=[5.0]))))
+    levels = dict(test=dict(rain=[25.0, 50.0], night=[5.0]))
+    (tmp_path / WEATHER_STAMP).write_text(json.dumps(dict(levels, version=WEATHER_VERSION)))
     assert data_is_cached(data)
+    (tmp_path / WEATHER_STAMP).write_text(json.dumps(levels))  # older weather renderers
+    assert not data_is_cached(data)
+    (tmp_path / WEATHER_STAMP).write_text(json.dumps(dict(levels, version=WEATHER_VERSION)))
     assert not data_is_cached(dict(data, size=(256, 512)))
     assert not data_is_cached(dict(data, splits=dict(train=3)))
     assert not data_is_cached(dict(data, weather_splits=('val', 'test')))
