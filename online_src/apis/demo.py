@@ -32,7 +32,7 @@ from mmseg_ext.core.evaluation import (atomic_write, atomic_write_json, check_ba
 from mmseg_ext.datasets.synth.layout import WEATHER_VERSION
 
 __all__ = ['run_demo', 'run_benchmark', 'prepare_data', 'prepare_source_model',
-           'run_methods', 'check_goals', 'data_is_cached', 'source_is_cached',
+           'run_methods', 'data_is_cached', 'source_is_cached',
            'expected_frames', 'WEATHER_STAMP']
 
 # Written into the data root after rendering: the weather levels and splits rendered
@@ -250,57 +250,6 @@ def run_methods(runs, source_checkpoint, work_root, protocol=None, data_root=Non
     return work_dirs
 
 
-def check_goals(summaries, baseline='source_only', adapted='dacs', budgeted='dacs_hamlet'):
-    """The README's goals, measured: numbers and whether each holds.
-
-    Args:
-        summaries (dict): method name -> :func:`summarize_run` output.
-        baseline, adapted, budgeted (str): the method names compared.
-
-    Returns:
-        OrderedDict: goal -> dict(value, target, met).
-    """
-    goals = OrderedDict()
-    base, dacs = summaries.get(baseline), summaries.get(adapted)
-    if base and dacs:
-        gain = dacs['rain_mIoU'] - base['rain_mIoU']
-        goals['dacs_minus_source_rain_mIoU'] = dict(value=gain, target='>= 5', met=gain >= 5)
-        heavy = [d for d in dacs['per_domain'] if d == '200mm']
-        if heavy:
-            g = dacs['per_domain']['200mm'] - base['per_domain']['200mm']
-            goals['dacs_minus_source_200mm'] = dict(value=g, target='> 0', met=g > 0)
-        f = dacs['final_minus_first']
-        goals['dacs_final_minus_first_clear'] = dict(value=f, target='>= -1', met=f >= -1)
-        ratio = dacs['adapt_fps'] / base['inference_fps']
-        goals['dacs_adapt_fps_over_inference_fps'] = dict(value=ratio, target='report',
-                                                          met=True)
-    ham = summaries.get(budgeted)
-    if base and ham:
-        # Against the inference-only frames of the same run (same CPU load: the
-        # CPU may be shared) and against the source-only run.
-        ratio = ham['fps'] / ham['inference_fps']
-        goals['hamlet_fps_over_own_inference_fps'] = dict(value=ratio, target='>= 0.5',
-                                                          met=bool(ratio >= 0.5))
-        ratio = ham['fps'] / base['inference_fps']
-        goals['hamlet_fps_over_source_only_fps'] = dict(value=ratio, target='>= 0.5',
-                                                        met=bool(ratio >= 0.5))
-        if dacs:  # a share of a gain only exists when DACS gains
-            full = dacs['rain_mIoU'] - base['rain_mIoU']
-            kept = (ham['rain_mIoU'] - base['rain_mIoU']) / full if full > 0 \
-                else float('nan')
-            goals['hamlet_share_of_dacs_rain_gain'] = dict(value=kept, target='> 0.5',
-                                                           met=bool(kept > 0.5))
-    return goals
-
-
-def _goals_markdown(goals):
-    lines = ['| goal | value | target | met |', '|---|---|---|---|']
-    for k, g in goals.items():
-        lines.append(f'| {k} | {g["value"]:.2f} | {g["target"]} | '
-                     f'{"yes" if g["met"] else "NO"} |')
-    return '\n'.join(lines) + '\n'
-
-
 def run_benchmark(spec, title='ProcCity benchmark'):
     """Runs a suite: data, source model, every method on every protocol, reports.
 
@@ -365,21 +314,13 @@ def run_benchmark(spec, title='ProcCity benchmark'):
 
 
 def run_demo(cfg):
-    """Runs the demo suite ``cfg.demo`` (:func:`run_benchmark`) and adds the demo's
-    DACS / HAMLET goals (:func:`check_goals`) of its first protocol to the report.
+    """Runs the demo suite ``cfg.demo`` (:func:`run_benchmark`): the reduced ProcCity
+    protocol of ``configs/online/demo.py``, its report and the benchmark goals.
 
     Args:
         cfg (mmcv.Config): with ``demo`` (see ``configs/online/demo.py``).
 
     Returns:
-        dict: the report of :func:`run_benchmark` with ``demo_goals``.
+        dict: the report of :func:`run_benchmark`.
     """
-    report = run_benchmark(cfg.demo, title='make demo: online adaptation on ProcCity')
-    first = next(iter(report['protocols'].values()))
-    report['demo_goals'] = check_goals(first)
-    text = '## DACS / HAMLET goals\n\n' + _goals_markdown(report['demo_goals'])
-    with open(osp.join(cfg.demo.work_root, 'report.md'), 'a') as f:
-        f.write('\n' + text)
-    atomic_write_json(report, osp.join(cfg.demo.work_root, 'benchmark.json'))
-    print(text, flush=True)
-    return report
+    return run_benchmark(cfg.demo, title='make demo: online adaptation on ProcCity')
