@@ -79,7 +79,7 @@ def test_source_cache_follows_the_resolved_config(tmp_path):
     ('proccity_storm_full.py', ['clear', '25mm', '50mm', '75mm', '100mm', '200mm', '100mm',
                                 '75mm', '50mm', '25mm', 'clear'], 1),
     ('proccity_acdc.py', ['fog75m', 'night5', '200mm', 'snow5'], 3),
-    ('proccity_conditions.py', ['wet5', 'lensdrops5', 'motionblur5'], 1)])
+    ('proccity_conditions.py', ['wet5', 'lensdrops5', 'motionblur5', 'target_city'], 1)])
 def test_full_protocols(protocol, order, rounds):
     cfg = _method_config(osp.join(REPO, 'configs', 'online',
                                   'proccity_storm_mit-b0_dacs.py'), osp.join(ONLINE, protocol))
@@ -101,9 +101,30 @@ def test_benchmark_suite_sizes():
     assert list(bench.runs) == ['source_only', 'adabn', 'oracle', 'tent', 'dacs', 'cotta']
     two = _in_repo(dict(source_only=bench.runs.source_only, cotta=bench.runs.cotta))
     assert expected_frames(two, {k: osp.join(REPO, v) for k, v in
-                                 bench.protocols.items()}) == 2 * 100 * (11 + 12 + 3)
+                                 bench.protocols.items()}) == 2 * 100 * (11 + 12 + 4)
     oracle = Config.fromfile(osp.join(REPO, bench.runs.oracle))
     assert oracle.uda.type == 'DACS' and oracle.uda.oracle is True
+    assert oracle.uda.target_only is True  # whole labelled frames, no ClassMix
+    # the target city is rendered into its own root, which the conditions protocol reads
+    cfg = _method_config(osp.join(REPO, bench.runs.dacs),
+                         osp.join(REPO, bench.protocols.conditions))
+    city = [d for d in cfg.data.train[1:] + cfg.data.val if d.name == 'target_city']
+    assert len(city) == 2 and cfg.proccity_target_root == bench.data.target_city.root
+    assert {d.data_root for d in city} == {bench.data.target_city.root}
+
+
+def test_run_methods_moves_the_main_and_the_target_city_roots(tmp_path, monkeypatch):
+    import online_src.apis.online as online
+    from online_src.apis.demo import run_methods
+    seen = []
+    monkeypatch.setattr(online, 'run_online', lambda cfg, overwrite: seen.append(cfg))
+    bench = _suite('benchmark')
+    run_methods(_in_repo(dict(dacs=bench.runs.dacs)), 'src.pth', str(tmp_path),
+                osp.join(REPO, bench.protocols.conditions), data_root='/d/main',
+                target_root='/d/city')
+    roots = {d.name: d.data_root for d in seen[0].data.val}
+    assert roots['wet5'] == roots['clear'] == '/d/main' and roots['target_city'] == '/d/city'
+    assert seen[0].data.train[0].dataset.data_root == '/d/main'  # the replayed source
 
 
 def test_demo_fits_the_fresh_clone_budget():
@@ -112,10 +133,11 @@ def test_demo_fits_the_fresh_clone_budget():
     runs = _in_repo(demo.runs)
     cfg = _method_config(runs['dacs'], demo.protocols.acdc)
     assert cfg.runner.domain_order == ['fog75m', 'night5', '200mm', 'snow5'] * 3
-    # The measured 25-min fresh-clone demo streamed 5 x 220 frames (online stage
-    # 245 s); the new one streams no more frames and evaluates 40 images per visit.
+    # The measured 25-min fresh-clone demo of 2026-11-25 streamed 5 x 220 frames
+    # (online stage 245 s); this one streams 6 x 240 (CoTTA costs ~20 inferences per
+    # frame) and evaluates 40 images per visit.
     frames = expected_frames(runs, demo.protocols)
-    assert frames == 6 * 12 * 15 <= 1100
+    assert frames == 6 * 12 * 20
     evaluated = len(runs) * (len(cfg.data.val) + 12) * cfg.online_evaluation.max_images
     assert evaluated == 6 * 17 * 40
     source = Config.fromfile(osp.join(REPO, demo.source.config))
@@ -150,3 +172,26 @@ def test_demo_data_renders_the_acdc_protocol_sets(tmp_path):
     assert [d.name for d in stream] == ['fog75m', 'night5', '200mm', 'snow5']
     assert [d.name for d in val] == ['clear', 'fog75m', 'night5', '200mm', 'snow5']
     assert [len(d) for d in stream + val] == [1] * 9
+
+
+def test_benchmark_data_renders_the_target_city(tmp_path):
+    import json
+
+    from mmseg.datasets import build_dataset
+
+    from online_src.apis.demo import prepare_data
+    bench = _suite('benchmark')
+    city = dict(root=str(tmp_path / 'city'), splits=dict(val=1, test=1))
+    data = dict(bench.data, root=str(tmp_path / 'pc'), size=(32, 64), workers=1,
+                splits=dict(train=2, val=1, test=1), weather=dict(rain=(200,)),
+                target_city=city)
+    assert prepare_data(data) is True and data_is_cached(data)
+    with open(tmp_path / 'city' / 'proccity.json') as f:
+        assert json.load(f)['style'] == 'target'
+    # a target city of another style, or too few images, is rendered again
+    assert not data_is_cached(dict(data, target_city=dict(city, splits=dict(val=2))))
+    cfg = _method_config(osp.join(REPO, bench.runs.source_only),
+                         osp.join(REPO, bench.protocols.conditions))
+    val = build_dataset([d for d in cfg.data.val if d.name == 'target_city'][0].to_dict()
+                        | dict(data_root=city['root']))
+    assert len(val) == 1 and val.img_dir.startswith(city['root'])
