@@ -5,7 +5,7 @@
 # on a protocol; the report always shows it next to source-only and AdaBN (the room
 # left for gradient methods: bench/proccity_goals.py goal 2).
 _base_ = ['./proccity_storm_mit-b0_dacs.py']
-uda = dict(oracle=True, target_only=True)
+uda = dict(oracle=True, target_only=True)  # as ../_base_/uda/dacs_oracle.py
 # An upper bound takes the step size that uses its labels best: SegFormer's
 # fine-tuning recipe (head lr x10) at 1e-4. Held-out mIoU per condition, mean of the
 # 3 visits of the demo protocol at 15 frames per visit (2026-11-29, same source model):
