@@ -29,7 +29,7 @@ from mmseg_ext.apis.config import config_hash
 from mmseg_ext.core.checkpoint import atomic_save, load_checkpoint_file
 from mmseg_ext.core.evaluation import (atomic_write, atomic_write_json, check_baselines,
                                        compare_runs, evaluate_goals, goal_lines)
-from mmseg_ext.datasets.synth.layout import WEATHER_VERSION
+from mmseg_ext.datasets.synth.writers import WEATHER_VERSION
 
 __all__ = ['run_demo', 'run_benchmark', 'prepare_data', 'prepare_source_model',
            'run_methods', 'data_is_cached', 'source_is_cached',

@@ -7,7 +7,7 @@ import os.path as osp
 
 from mmcv import Config
 
-from mmseg_ext.datasets.synth.layout import WEATHER_VERSION
+from mmseg_ext.datasets.synth.writers import WEATHER_VERSION
 from online_src.apis.demo import (WEATHER_STAMP, _method_config, data_is_cached,
                                   expected_frames, run_benchmark)
 

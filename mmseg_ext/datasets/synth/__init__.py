@@ -2,7 +2,7 @@
 from .camera import Camera, coc_diameter, load_camera, ray_distance, save_camera
 from .conditions import CONDITIONS, render_condition, render_rain_scene
 from .labels import CLASS_NAMES, IGNORE_INDEX, NUM_CLASSES, PALETTE, TRAIN_ID
-from .layout import (CITIES, DEPTH_SCALE, DEPTH_SKY, camera_path, condition_dir, foggy_name,
+from .writers import (CITIES, DEPTH_SCALE, DEPTH_SKY, camera_path, condition_dir, foggy_name,
                      load_depth, rain_dir, save_depth, write_proccity, write_weather)
 from .proccity import STYLES, render_scene
 from .weather import (beta_tag, drop_flux, estimate_atmospheric_light, fog_beta,

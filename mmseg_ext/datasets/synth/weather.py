@@ -43,7 +43,7 @@ rain", ICCV 2019):
   diameter on the glass and refracts an inverted, shrunk view of the scene
   (:mod:`.lens`), out of focus by the thin-lens circle of confusion of the glass.
 
-A dataset's rain scene (:func:`.layout.write_weather`) is rendered over the road as
+A dataset's rain scene (:func:`.writers.write_weather`) is rendered over the road as
 the rain wets it: :func:`.surface.rain_wetness` turns the rate into the water film
 depth of Gallaway et al. (1979) and the wet-road severity of :func:`.surface.render_wet`
 (damp at 25 mm/h, standing water at 200 mm/h), as real rainy street scenes (ACDC's
