@@ -13,7 +13,9 @@ benchmark = dict(
               size=(128, 256),
               weather=dict(rain=(25, 50, 75, 100, 200), fog=(75,), night=(5,), snow=(5,),
                            wet=(5,), lensdrops=(5,), motionblur=(5,)),
-              weather_splits=('val', 'test'), seed=0, workers=2),
+              weather_splits=('val', 'test'), seed=0, workers=2,
+              # the target city of the conditions protocol: 100 held-out, 100 stream
+              target_city=dict(root='data/proccity_target', splits=dict(val=100, test=100))),
     source=dict(config='configs/online/proccity_source_mit-b0.py',
                 checkpoint='pretrained/proccity_segformer_mit-b0_source.pth'),
     # protocol name -> protocol file merged over each method config

@@ -5,7 +5,7 @@ demo = dict(
     work_root='work_dirs/demo',
     threads=2,  # torch CPU threads
     # ProcCity at 128x256: 500 clear train images for the source model; `test` images
-    # per condition form the stream (15 frames per visit, see
+    # per condition form the stream (20 frames per visit, see
     # _base_/online/proccity_demo.py), `val` images per condition are held out (40
     # evaluated). Conditions (fog in m, rain in mm/h, others severities 1..5) are
     # rendered on val and test only.
@@ -25,7 +25,9 @@ demo = dict(
         oracle='configs/online/proccity_storm_mit-b0_oracle.py',
         tent='configs/online/proccity_storm_mit-b0_tent.py',
         dacs='configs/online/proccity_storm_mit-b0_dacs.py',
-        dacs_hamlet='configs/online/proccity_storm_mit-b0_dacs-hamlet.py'),
+        # CoTTA (published teacher and restore): the published Cityscapes -> ACDC
+        # sign CoTTA vs source is goal 4 of bench/proccity_goals.py
+        cotta='configs/online/proccity_storm_mit-b0_cotta.py'),
     # rows every report has: the room left for gradient methods is oracle - adabn
     baselines=('source_only', 'adabn', 'oracle'),
     # keyword arguments of mmseg_ext.core.evaluation.evaluate_goals

@@ -264,7 +264,7 @@ def prepare_rain_cityscapes(root, cityscapes_root=None, rates=RAIN_RATES,
     Returns:
         PrepReport: ``root_key='rain_cityscapes_root'``.
     """
-    from .synth.layout import rain_dir
+    from .synth.writers import rain_dir
     root = _find_tree(root, 'leftImg8bit', ('weather_cityscapes',
                                              osp.join('weather_datasets', 'weather_cityscapes')))
     _need_dir(osp.join(root, 'leftImg8bit'), 'rainy Cityscapes',

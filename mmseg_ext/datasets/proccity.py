@@ -5,7 +5,7 @@ from mmseg.datasets import DATASETS
 from .cityscapes_domain import CityscapesDomainDataset
 from .rain_cityscapes import derived_dirs_guard
 from .synth.conditions import CONDITIONS
-from .synth.layout import condition_dir, rain_dir
+from .synth.writers import condition_dir, rain_dir
 from .synth.lens import check_severity
 from .synth.weather import beta_tag
 
@@ -18,7 +18,7 @@ class ProcCityDataset(CityscapesDomainDataset):
 
     ``tools/data/proccity.py`` writes the clear set, ``tools/data/weather.py`` the
     rain, fog and graded-condition sets next to it (see
-    :mod:`mmseg_ext.datasets.synth.layout`; the conditions are in ``docs/proccity.md``).
+    :mod:`mmseg_ext.datasets.synth.writers`; the conditions are in ``docs/proccity.md``).
 
     Args:
         weather (str): 'clear', 'rain', 'fog', or a graded condition: 'night',

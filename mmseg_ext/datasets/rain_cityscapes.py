@@ -4,7 +4,7 @@ import os.path as osp
 from mmseg.datasets import DATASETS
 
 from .cityscapes_domain import CityscapesDomainDataset
-from .synth.layout import rain_dir
+from .synth.writers import rain_dir
 
 
 def derived_dirs_guard(cls_name, kwargs):

@@ -29,9 +29,10 @@ from mmseg_ext.apis.config import config_hash
 from mmseg_ext.core.checkpoint import atomic_save, load_checkpoint_file
 from mmseg_ext.core.evaluation import (atomic_write, atomic_write_json, check_baselines,
                                        compare_runs, evaluate_goals, goal_lines)
+from mmseg_ext.datasets.synth.writers import WEATHER_VERSION
 
 __all__ = ['run_demo', 'run_benchmark', 'prepare_data', 'prepare_source_model',
-           'run_methods', 'check_goals', 'data_is_cached', 'source_is_cached',
+           'run_methods', 'data_is_cached', 'source_is_cached',
            'expected_frames', 'WEATHER_STAMP']
 
 # Written into the data root after rendering: the weather levels and splits rendered
@@ -64,21 +65,33 @@ def _weather_stamp(root):
         return json.load(f)
 
 
+def _clear_is_cached(root, splits, data, style):
+    """bool: ``root`` holds ProcCity clear images of ``style`` at ``data``'s size and
+    seed, at least ``splits`` (split -> images) of them."""
+    meta_file = osp.join(root, 'proccity.json')
+    if not osp.isfile(meta_file):
+        return False
+    with open(meta_file) as f:
+        meta = json.load(f)
+    return (list(meta.get('size', [])) == list(data['size']) and
+            meta.get('seed') == data['seed'] and meta.get('style', 'source') == style and
+            all(meta.get('splits', {}).get(s, 0) >= n for s, n in splits.items()))
+
+
 def data_is_cached(data):
     """bool: ``data.root`` holds the requested ProcCity splits, size, seed,
     rare-class statistics and every weather level of ``data.weather`` on every split
     of ``data.weather_splits`` (as recorded in :data:`WEATHER_STAMP`)."""
-    meta_file = osp.join(data['root'], 'proccity.json')
     stats_file = osp.join(data['root'], 'sample_class_stats.json')  # rare-class sampling
-    if not (osp.isfile(meta_file) and osp.isfile(stats_file)):
+    if not (osp.isfile(stats_file) and
+            _clear_is_cached(data['root'], data['splits'], data, 'source')):
         return False
-    with open(meta_file) as f:
-        meta = json.load(f)
-    if list(meta.get('size', [])) != list(data['size']) or \
-            meta.get('seed') != data['seed'] or \
-            any(meta.get('splits', {}).get(s, 0) < n for s, n in data['splits'].items()):
+    target = data.get('target_city')
+    if target and not _clear_is_cached(target['root'], target['splits'], data, 'target'):
         return False
     stamp = _weather_stamp(data['root'])
+    if stamp.get('version') != WEATHER_VERSION:
+        return False  # rendered by other weather renderers (or not at all)
     return all(float(v) in stamp.get(split, {}).get(kind, [])
                for split in data['weather_splits']
                for kind, values in data['weather'].items() for v in values)
@@ -94,7 +107,8 @@ def prepare_data(data):
             :func:`~mmseg_ext.datasets.synth.write_weather` severities 1..5),
             ``weather_splits``
             (splits rendered in weather: the held-out and stream splits; the
-            source trains on clear), ``seed``, ``workers``.
+            source trains on clear), ``seed``, ``workers``; optional
+            ``target_city`` (``root`` and ``splits`` of the target-city renders).
 
     Returns:
         bool: True when it rendered, False when cached.
@@ -108,12 +122,19 @@ def prepare_data(data):
          f'and {weather} on {list(data["weather_splits"])} into {data["root"]}')
     write_proccity(data['root'], dict(data['splits']), size=tuple(data['size']),
                    seed=data['seed'], workers=data['workers'], progress=True)
+    target = data.get('target_city')
+    if target:  # the target city: another style, layout and class mix, clear weather
+        write_proccity(target['root'], dict(target['splits']), size=tuple(data['size']),
+                       seed=data['seed'], workers=data['workers'], progress=True,
+                       style='target')
     # rain in mm/h and fog visibilities in m; the other conditions by severity
     conditions = {k: v for k, v in weather.items() if k not in ('rain', 'fog')}
     write_weather(data['root'], rain=weather.get('rain', ()), fog=weather.get('fog', ()),
                   conditions=conditions, splits=tuple(data['weather_splits']),
                   seed=data['seed'], workers=data['workers'], progress=True)
     stamp = _weather_stamp(data['root'])
+    if stamp.get('version') != WEATHER_VERSION:
+        stamp = dict(version=WEATHER_VERSION)  # levels of older renderers are stale
     for split in data['weather_splits']:
         done = stamp.setdefault(split, {})
         for kind, values in weather.items():
@@ -182,14 +203,17 @@ def prepare_source_model(source, work_root):
 
 def _method_config(cfg_file, protocol=None):
     """The online config of a method with a protocol's keys merged over its own: the
-    data (stream and held-out sets), ``online_evaluation`` and the runner's
-    ``domain_order`` and ``frames_per_domain``; the method's other runner keys
-    (``adapt``, budgets, replay) stay."""
+    data (stream and held-out sets) and their root keys, ``online_evaluation`` and
+    the runner's ``domain_order`` and ``frames_per_domain``; the method's other runner
+    keys (``adapt``, budgets, replay) stay."""
     cfg = Config.fromfile(cfg_file)
     if protocol:
         proto = Config.fromfile(protocol)
+        # the protocol's root keys (e.g. proccity_target_root) name its datasets' roots
+        roots = {k: v for k, v in proto.items() if k.endswith('_root')}
         cfg.merge_from_dict(dict(
-            data=proto.data.to_dict(), online_evaluation=proto.online_evaluation.to_dict(),
+            roots, data=proto.data.to_dict(),
+            online_evaluation=proto.online_evaluation.to_dict(),
             runner=dict(domain_order=list(proto.runner.domain_order),
                         frames_per_domain=proto.runner.frames_per_domain)))
         # nested dicts of merged lists as ConfigDicts again, as Config.fromfile gives
@@ -213,7 +237,8 @@ def expected_frames(runs, protocols):
     return total
 
 
-def run_methods(runs, source_checkpoint, work_root, protocol=None, data_root=None):
+def run_methods(runs, source_checkpoint, work_root, protocol=None, data_root=None,
+                target_root=None):
     """Runs every online config of ``runs`` from the source model.
 
     Args:
@@ -223,77 +248,31 @@ def run_methods(runs, source_checkpoint, work_root, protocol=None, data_root=Non
         protocol (str | None): a protocol file (``configs/_base_/online/proccity_*``)
             whose stream, held-out sets and evaluation replace the method config's;
             None runs the method configs as they are. Default: None.
-        data_root (str | None): the ProcCity root every dataset of the runs reads
-            (the suite's ``data.root``); None keeps the configs' roots.
-            Default: None.
+        data_root (str | None): the ProcCity root the datasets at the configs'
+            ``data_root`` read instead (the suite's ``data.root``); None keeps the
+            configs' roots. Default: None.
+        target_root (str | None): the root the target-city datasets (at the
+            configs' ``proccity_target_root``) read instead (the suite's
+            ``data.target_city.root``). Default: None.
 
     Returns:
         list[str]: the work dirs, in ``runs`` order.
     """
-    from mmseg_ext.datasets import set_data_root
+    from mmseg_ext.datasets import replace_roots
     from .online import run_online
     work_dirs = []
     for name, cfg_file in runs.items():
         cfg = _method_config(cfg_file, protocol)
-        if data_root:
-            set_data_root(cfg.data, data_root)
+        roots = {cfg.data_root: data_root} if data_root else {}
+        if target_root and cfg.get('proccity_target_root'):
+            roots[cfg.proccity_target_root] = target_root
+        replace_roots(cfg.data, roots)
         cfg.work_dir = osp.join(work_root, name)
         cfg.load_from = source_checkpoint
         cfg.progress_bar = dict(enabled=True, desc=name)
         run_online(cfg, overwrite=True)
         work_dirs.append(cfg.work_dir)
     return work_dirs
-
-
-def check_goals(summaries, baseline='source_only', adapted='dacs', budgeted='dacs_hamlet'):
-    """The README's goals, measured: numbers and whether each holds.
-
-    Args:
-        summaries (dict): method name -> :func:`summarize_run` output.
-        baseline, adapted, budgeted (str): the method names compared.
-
-    Returns:
-        OrderedDict: goal -> dict(value, target, met).
-    """
-    goals = OrderedDict()
-    base, dacs = summaries.get(baseline), summaries.get(adapted)
-    if base and dacs:
-        gain = dacs['rain_mIoU'] - base['rain_mIoU']
-        goals['dacs_minus_source_rain_mIoU'] = dict(value=gain, target='>= 5', met=gain >= 5)
-        heavy = [d for d in dacs['per_domain'] if d == '200mm']
-        if heavy:
-            g = dacs['per_domain']['200mm'] - base['per_domain']['200mm']
-            goals['dacs_minus_source_200mm'] = dict(value=g, target='> 0', met=g > 0)
-        f = dacs['final_minus_first']
-        goals['dacs_final_minus_first_clear'] = dict(value=f, target='>= -1', met=f >= -1)
-        ratio = dacs['adapt_fps'] / base['inference_fps']
-        goals['dacs_adapt_fps_over_inference_fps'] = dict(value=ratio, target='report',
-                                                          met=True)
-    ham = summaries.get(budgeted)
-    if base and ham:
-        # Against the inference-only frames of the same run (same CPU load: the
-        # CPU may be shared) and against the source-only run.
-        ratio = ham['fps'] / ham['inference_fps']
-        goals['hamlet_fps_over_own_inference_fps'] = dict(value=ratio, target='>= 0.5',
-                                                          met=bool(ratio >= 0.5))
-        ratio = ham['fps'] / base['inference_fps']
-        goals['hamlet_fps_over_source_only_fps'] = dict(value=ratio, target='>= 0.5',
-                                                        met=bool(ratio >= 0.5))
-        if dacs:  # a share of a gain only exists when DACS gains
-            full = dacs['rain_mIoU'] - base['rain_mIoU']
-            kept = (ham['rain_mIoU'] - base['rain_mIoU']) / full if full > 0 \
-                else float('nan')
-            goals['hamlet_share_of_dacs_rain_gain'] = dict(value=kept, target='> 0.5',
-                                                           met=bool(kept > 0.5))
-    return goals
-
-
-def _goals_markdown(goals):
-    lines = ['| goal | value | target | met |', '|---|---|---|---|']
-    for k, g in goals.items():
-        lines.append(f'| {k} | {g["value"]:.2f} | {g["target"]} | '
-                     f'{"yes" if g["met"] else "NO"} |')
-    return '\n'.join(lines) + '\n'
 
 
 def run_benchmark(spec, title='ProcCity benchmark'):
@@ -336,7 +315,8 @@ def run_benchmark(spec, title='ProcCity benchmark'):
         t = time.perf_counter()
         root = osp.join(spec['work_root'], proto)
         work_dirs = run_methods(spec['runs'], spec['source']['checkpoint'], root, proto_file,
-                                data_root=spec['data']['root'])
+                                data_root=spec['data']['root'],
+                                target_root=(spec['data'].get('target_city') or {}).get('root'))
         times[f'online_runs_{proto}'] = time.perf_counter() - t
         found, table = compare_runs(work_dirs, list(spec['runs']), out_dir=root,
                                     baselines=spec['baselines'])
@@ -360,21 +340,13 @@ def run_benchmark(spec, title='ProcCity benchmark'):
 
 
 def run_demo(cfg):
-    """Runs the demo suite ``cfg.demo`` (:func:`run_benchmark`) and adds the demo's
-    DACS / HAMLET goals (:func:`check_goals`) of its first protocol to the report.
+    """Runs the demo suite ``cfg.demo`` (:func:`run_benchmark`): the reduced ProcCity
+    protocol of ``configs/online/demo.py``, its report and the benchmark goals.
 
     Args:
         cfg (mmcv.Config): with ``demo`` (see ``configs/online/demo.py``).
 
     Returns:
-        dict: the report of :func:`run_benchmark` with ``demo_goals``.
+        dict: the report of :func:`run_benchmark`.
     """
-    report = run_benchmark(cfg.demo, title='make demo: online adaptation on ProcCity')
-    first = next(iter(report['protocols'].values()))
-    report['demo_goals'] = check_goals(first)
-    text = '## DACS / HAMLET goals\n\n' + _goals_markdown(report['demo_goals'])
-    with open(osp.join(cfg.demo.work_root, 'report.md'), 'a') as f:
-        f.write('\n' + text)
-    atomic_write_json(report, osp.join(cfg.demo.work_root, 'benchmark.json'))
-    print(text, flush=True)
-    return report
+    return run_benchmark(cfg.demo, title='make demo: online adaptation on ProcCity')

@@ -55,7 +55,7 @@ def test_clear_layout_and_depth(proccity_root):
     assert meta['splits'] == {'train': 3, 'val': 2} and meta['size'] == [32, 64]
     assert sum(meta['class_pixels'].values()) == 5 * 32 * 64
     # the files hold what render_scene gives for the derived seed (depth to 1 cm)
-    from mmseg_ext.datasets.synth.layout import _scene_seed
+    from mmseg_ext.datasets.synth.writers import _scene_seed
     ref_img, ref_lab, ref_depth = render_scene(_scene_seed(5, 'train', 0), 32, 64)
     np.testing.assert_array_equal(img[..., ::-1], ref_img)
     np.testing.assert_array_equal(lab, ref_lab)
@@ -189,14 +189,16 @@ def test_contact_sheet_tool(tmp_path):
 def test_weather_uses_the_scene_camera(proccity_root):
     import zlib
 
-    from mmseg_ext.datasets.synth import load_camera, rain_dir, render_rain
-    from mmseg_ext.datasets.synth.layout import _scene_seed
+    from mmseg_ext.datasets.synth import load_camera, rain_dir, render_rain_scene
+    from mmseg_ext.datasets.synth.writers import _scene_seed
     name = 'dunmore_000001_000019'
-    img, _, depth, cam = render_scene(_scene_seed(5, 'val', 1), 32, 64, with_camera=True)
+    img, label, depth, cam = render_scene(_scene_seed(5, 'val', 1), 32, 64,
+                                          with_camera=True)
     stored = load_camera(f'{proccity_root}/camera/val/dunmore/{name}_camera.json')
     assert stored == cam  # the generator's camera, written to Cityscapes' camera file
     depth = load_depth(f'{proccity_root}/depth/val/dunmore/{name}_depth.png')
     key = zlib.crc32(f'val/dunmore/{name}'.encode())
-    expect = render_rain(img, depth, 200, np.random.default_rng([0, key, 200000]), camera=cam)
+    expect = render_rain_scene(img, label, depth, cam, 200,
+                               np.random.default_rng([0, key, 200000]))
     got = cv2.imread(f'{proccity_root}/{rain_dir("val", 200)}/dunmore/{name}_leftImg8bit.png')
     np.testing.assert_array_equal(got[..., ::-1], expect)

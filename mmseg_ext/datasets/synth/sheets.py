@@ -11,10 +11,10 @@ SHEET_LEVELS = {'rain': (25, 50, 75, 100, 200), 'fog': (750, 375, 150, 75),
 
 
 def _render(condition, level, img, label, depth, camera, rng):
-    from .conditions import render_condition
-    from .weather import render_fog, render_rain
+    from .conditions import render_condition, render_rain_scene
+    from .weather import render_fog
     if condition == 'rain':
-        return render_rain(img, depth, level, rng, camera=camera)
+        return render_rain_scene(img, label, depth, camera, level, rng)
     if condition == 'fog':
         return render_fog(img, depth, level, camera=camera)
     return render_condition(condition, img, label, depth, camera, level, rng)

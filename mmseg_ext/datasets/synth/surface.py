@@ -36,13 +36,18 @@ import numpy as np
 from .labels import TRAIN_ID
 
 __all__ = ['WET_SEVERITY', 'SNOW_SEVERITY', 'render_wet', 'render_snow', 'mirror_reflection',
-           'world_noise', 'snow_cover']
+           'world_noise', 'snow_cover', 'water_film_depth', 'rain_wetness',
+           'WET_FILM_DEPTHS']
 
 #: Severity 1..5 -> (albedo factor ``a``, film share ``w``, puddle share ``p``).
 WET_SEVERITY = {1: (0.85, 0.3, 0.0), 2: (0.75, 0.5, 0.05), 3: (0.65, 0.7, 0.12),
                 4: (0.55, 0.85, 0.22), 5: (0.45, 1.0, 0.35)}
 #: Severity 1..5 -> (cover share ``c``, layer thickness ``t`` in m, flakes per m^3,
 #: snowfall visibility ``V`` in m).
+#: Upper water film depths (mm) of wet severities 1..4 (5 above the last): a damp
+#: road whose texture still drains the water (1), a continuous thin film (2, 3), a
+#: film over the texture peaks (4), standing water with puddles (5).
+WET_FILM_DEPTHS = (0.1, 0.3, 0.6, 1.0)
 SNOW_SEVERITY = {1: (0.3, 0.03, 100, 3000), 2: (0.5, 0.05, 250, 1500),
                  3: (0.7, 0.08, 500, 800), 4: (0.85, 0.12, 900, 400),
                  5: (0.97, 0.16, 1500, 250)}
@@ -102,6 +107,40 @@ def mirror_reflection(x, label, depth, camera):
 
 def _schlick(cos_t, r0=0.02):
     return r0 + (1.0 - r0) * (1.0 - cos_t) ** 5
+
+
+def water_film_depth(rate, texture_depth=0.5, drainage_length=7.3, cross_slope=2.0):
+    """Water film depth (mm) on a road under rain of ``rate`` mm/h.
+
+    The regression of Gallaway et al. ("Pavement and geometric design criteria for
+    minimizing hydroplaning", FHWA-RD-79-31, 1979) in its metric form as quoted by
+    road-drainage guides, ``WFD = 0.046 T^0.11 L^0.43 I^0.59 / S^0.42 - T`` (T texture
+    depth in mm, L drainage path length in m, I rain intensity in mm/h, S cross
+    slope in %), clipped at 0 (the texture holds the water).
+
+    Args:
+        rate (float | np.ndarray): Rain rate in mm/h.
+        texture_depth (float): Mean texture depth of the asphalt (mm). Default: 0.5.
+        drainage_length (float): Flow path from the crown to the kerb (m): two
+            3.65 m lanes. Default: 7.3.
+        cross_slope (float): Cross slope of the road (%). Default: 2.0.
+
+    Returns:
+        float | np.ndarray: film depth above the texture in mm.
+    """
+    rate = np.asarray(rate, np.float64)
+    wfd = (0.046 * texture_depth ** 0.11 * drainage_length ** 0.43 * rate ** 0.59 /
+           cross_slope ** 0.42 - texture_depth)
+    return np.maximum(wfd, 0.0) if wfd.ndim else float(max(wfd, 0.0))
+
+
+def rain_wetness(rate):
+    """Wet-road severity 1..5 (:data:`WET_SEVERITY`) of a road under rain of ``rate``
+    mm/h: the class of :func:`water_film_depth` in :data:`WET_FILM_DEPTHS` (25 mm/h
+    -> 1 damp, 50 -> 2, 75 -> 3, 100 -> 4, 200 -> 5 flooded)."""
+    if rate <= 0:
+        raise ValueError(f'rain rate must be > 0 mm/h, got {rate}')
+    return 1 + int(np.searchsorted(WET_FILM_DEPTHS, water_film_depth(rate), side='right'))
 
 
 def render_wet(img, label, depth, camera, severity, rng):

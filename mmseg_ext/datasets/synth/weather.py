@@ -43,6 +43,12 @@ rain", ICCV 2019):
   diameter on the glass and refracts an inverted, shrunk view of the scene
   (:mod:`.lens`), out of focus by the thin-lens circle of confusion of the glass.
 
+A dataset's rain scene (:func:`.writers.write_weather`) is rendered over the road as
+the rain wets it: :func:`.surface.rain_wetness` turns the rate into the water film
+depth of Gallaway et al. (1979) and the wet-road severity of :func:`.surface.render_wet`
+(damp at 25 mm/h, standing water at 200 mm/h), as real rainy street scenes (ACDC's
+rain) show reflective roads.
+
 All renderers share the scene's pinhole camera (:mod:`.camera`, stored per image as
 Cityscapes' ``*_camera.json``).
 """

@@ -3,11 +3,12 @@ import numpy as np
 import pytest
 
 from mmseg_ext.datasets.synth import (CONDITIONS, TRAIN_ID, Camera, render_condition,
-                                      render_scene)
+                                      render_rain, render_rain_scene, render_scene)
 from mmseg_ext.datasets.synth.lens import composite_drops, refract_drops
 from mmseg_ext.datasets.synth.motion import forward_flow, render_motionblur
 from mmseg_ext.datasets.synth.night import render_night
-from mmseg_ext.datasets.synth.surface import mirror_reflection, render_wet, snow_cover
+from mmseg_ext.datasets.synth.surface import (mirror_reflection, rain_wetness, render_wet,
+                                              snow_cover, water_film_depth)
 
 HORIZONTAL = [TRAIN_ID['road'], TRAIN_ID['sidewalk'], TRAIN_ID['terrain']]
 
@@ -149,3 +150,35 @@ def test_bad_condition_and_severity(scenes):
         render_condition('night', img, lab, dep, cam, 6, np.random.default_rng(0))
     with pytest.raises(ValueError, match="unknown condition 'hail'"):
         render_condition('hail', img, lab, dep, cam, 1, np.random.default_rng(0))
+
+
+def test_water_film_depth_is_gallaways_relation():
+    # Gallaway et al. (1979), metric: WFD = 0.046 T^0.11 L^0.43 I^0.59 / S^0.42 - T,
+    # evaluated by hand for T = 0.5 mm, L = 7.3 m, S = 2 %
+    for rate in (50.0, 100.0, 200.0):
+        expected = 0.046 * 0.5 ** 0.11 * 7.3 ** 0.43 * rate ** 0.59 / 2.0 ** 0.42 - 0.5
+        assert water_film_depth(rate) == pytest.approx(expected, rel=1e-12)
+    assert water_film_depth(200.0) == pytest.approx(1.206, abs=1e-3)
+    assert water_film_depth(25.0) < 1e-3  # the texture holds a light rain
+    assert water_film_depth(10.0) == 0.0
+    # a steeper road drains faster, a longer flow path collects more water
+    assert water_film_depth(100.0, cross_slope=4.0) < water_film_depth(100.0)
+    assert water_film_depth(100.0, drainage_length=10.0) > water_film_depth(100.0)
+
+
+def test_rain_wetness_grows_with_the_rate():
+    assert [rain_wetness(r) for r in (25, 50, 75, 100, 200)] == [1, 2, 3, 4, 5]
+    with pytest.raises(ValueError, match='rain rate must be > 0 mm/h, got 0'):
+        rain_wetness(0)
+
+
+def test_rain_scene_is_rain_over_the_wet_road(scenes):
+    img, lab, dep, cam = scenes[0]
+    out = render_rain_scene(img, lab, dep, cam, 200, np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    wet = render_wet(img, lab, dep, cam, 5, rng)
+    assert np.array_equal(out, render_rain(wet, dep, 200, rng, camera=cam))
+    # the flooded road differs from rain over the dry road; the sky does not
+    dry = render_rain(img, dep, 200, np.random.default_rng(3), camera=cam)
+    road = lab == TRAIN_ID['road']
+    assert np.abs(out[road].astype(int) - dry[road].astype(int)).mean() > 5

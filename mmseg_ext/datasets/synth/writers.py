@@ -48,6 +48,9 @@ _SPLIT_CODE = {'train': 1, 'val': 2, 'test': 3}
 #: Version of the renderers in ``proccity.json`` (2: shared camera files, conditions,
 #: richer scenes); a cached tree of another version must be rendered again.
 RENDER_VERSION = 2
+#: Version of the weather renderers (:func:`write_weather`; 2: rain over the road wet
+#: as its rate makes it); weather rendered by another version must be rendered again.
+WEATHER_VERSION = 2
 
 
 def save_depth(path, depth):
@@ -227,14 +230,15 @@ def _read_sample(root, split, city, name, need_label):
 
 
 def _weather_one(job, root, split, rain, fog, conditions, seed):
-    from .conditions import render_condition
-    from .weather import beta_tag, render_fog, render_rain
+    from .conditions import render_condition, render_rain_scene
+    from .weather import beta_tag, render_fog
     city, name = job
-    img, label, depth, camera = _read_sample(root, split, city, name, bool(conditions))
+    img, label, depth, camera = _read_sample(root, split, city, name,
+                                             bool(conditions) or bool(rain))
     key = zlib.crc32(f'{split}/{city}/{name}'.encode())
     for rate in rain:
         rng = np.random.default_rng([seed, key, int(round(rate * 1000))])
-        out = render_rain(img, depth, rate, rng, camera=camera)
+        out = render_rain_scene(img, label, depth, camera, rate, rng)
         _imwrite(osp.join(root, rain_dir(split, rate), city, f'{name}_leftImg8bit.png'), out)
     for vis in fog:
         out = render_fog(img, depth, vis, camera=camera)
@@ -259,8 +263,10 @@ def write_weather(root, rain=(25, 50, 75, 100, 200), fog=(750, 375, 150, 75),
 
     Args:
         root (str): Root in the layout above, with ``depth/`` and ``camera/``
-            (and ``gtFine/`` for the conditions).
-        rain (Sequence[float]): Rain rates in mm/h. Default: (25, 50, 75, 100, 200).
+            and ``gtFine/`` (labels: the wet road under the rain, the conditions).
+        rain (Sequence[float]): Rain rates in mm/h, each rendered over the road wet
+            as the rate makes it (:func:`.surface.rain_wetness`). Default: (25, 50, 75,
+            100, 200).
         fog (Sequence[float]): Fog visibilities in m. Default: (750, 375, 150, 75).
         splits (Sequence[str] | None): Splits to render; every split present under
             ``leftImg8bit/`` when None. Default: None.
