@@ -253,7 +253,7 @@ STEPS = [
                  'run_experiments.py does not read ONDA_TINY'),
     Step('python run_experiments.py --exp 100 --custom 1', _missing_source, code=1,
          not_run="trains the demo's 6 runs at full size (minutes each on CPU)"),
-    Step('python run_experiments.py --config configs/online/proccity_storm_mit-b0_dacs.py',
+    Step('python run_experiments.py --config configs/online/proccity_mit-b0_dacs.py',
          _missing_source, code=1,
          not_run="streams the config's 180 DACS frames even on tiny data (97 s "
                  "measured): run_experiments.py does not read ONDA_TINY"),
@@ -318,17 +318,17 @@ STEPS = [
     Step('python run_experiments.py --exp 5 --launcher slurm --partition gpu --gpus 1 '
          '--time 12:00:00', _sbatch),
     # an interrupted run: a tiny one (README, Usage) whose summary is not written yet
-    Step('python tools/train.py configs/online/proccity_storm_mit-b0_dacs.py',
-         lambda root, out: _finished(root, 'work_dirs/proccity_storm_mit-b0_dacs', 2),
+    Step('python tools/train.py configs/online/proccity_mit-b0_dacs.py',
+         lambda root, out: _finished(root, 'work_dirs/proccity_mit-b0_dacs', 2),
          doc=False),
-    Step('rm work_dirs/proccity_storm_mit-b0_dacs/summary.json', lambda root, out: None,
+    Step('rm work_dirs/proccity_mit-b0_dacs/summary.json', lambda root, out: None,
          doc=False),
-    Step('python tools/train.py configs/online/proccity_storm_mit-b0_dacs.py --resume-from '
+    Step('python tools/train.py configs/online/proccity_mit-b0_dacs.py --resume-from '
          'work_dirs/.../latest.pth',
-         lambda root, out: (_expect(out, 'resumed from work_dirs/proccity_storm_mit-b0_dacs/'
+         lambda root, out: (_expect(out, 'resumed from work_dirs/proccity_mit-b0_dacs/'
                                          'latest.pth'),
-                            _finished(root, 'work_dirs/proccity_storm_mit-b0_dacs', 2)),
-         fill={'work_dirs/...': lambda root: 'work_dirs/proccity_storm_mit-b0_dacs'}),
+                            _finished(root, 'work_dirs/proccity_mit-b0_dacs', 2)),
+         fill={'work_dirs/...': lambda root: 'work_dirs/proccity_mit-b0_dacs'}),
     # the Cityscapes -> ACDC roots: a config of experiment 6 with a source model in place
     Step('python run_experiments.py --exp 6 --dry-run',
          lambda root, out: assert_any(_files(root, 'configs/generated/6/*.py')), doc=False),

@@ -50,11 +50,11 @@ def test_readme_usage_block_runs_verbatim(tmp_path):
     assert glob.glob(f'{root}/data/proccity/leftImg8bit/test/*/*.png')
     assert osp.isfile(f'{root}/pretrained/proccity_segformer_mit-b0_source.pth')
     for run in ('source-only', 'dacs'):
-        with open(f'{root}/work_dirs/proccity_storm_mit-b0_{run}/summary.json') as f:
+        with open(f'{root}/work_dirs/proccity_mit-b0_{run}/summary.json') as f:
             summary = json.load(f)
         assert summary['frames'] == 2  # ONDA_TINY: 2 visits of 1 frame
         assert all(0 <= a['mIoU'] <= 100 for a in summary['stream_accuracy'].values())
     report = outputs[6]
-    assert '| proccity_storm_mit-b0_source-only |' in report
-    assert '| proccity_storm_mit-b0_dacs |' in report
+    assert '| proccity_mit-b0_source-only |' in report
+    assert '| proccity_mit-b0_dacs |' in report
     assert len(glob.glob(f'{root}/configs/generated/1/*.py')) == 7

@@ -25,11 +25,11 @@ benchmark = dict(
         conditions='configs/_base_/online/proccity_conditions.py'),
     # method name -> online config; the report compares them in this order
     runs=dict(
-        source_only='configs/online/proccity_storm_mit-b0_source-only.py',
-        adabn='configs/online/proccity_storm_mit-b0_adabn.py',
-        oracle='configs/online/proccity_storm_mit-b0_oracle.py',
-        tent='configs/online/proccity_storm_mit-b0_tent.py',
-        dacs='configs/online/proccity_storm_mit-b0_dacs.py',
-        cotta='configs/online/proccity_storm_mit-b0_cotta.py'),
+        source_only='configs/online/proccity_mit-b0_source-only.py',
+        adabn='configs/online/proccity_mit-b0_adabn.py',
+        oracle='configs/online/proccity_mit-b0_oracle.py',
+        tent='configs/online/proccity_mit-b0_tent.py',
+        dacs='configs/online/proccity_mit-b0_dacs.py',
+        cotta='configs/online/proccity_mit-b0_cotta.py'),
     baselines=('source_only', 'adabn', 'oracle'),
     goals=dict(acdc_protocol='acdc'))

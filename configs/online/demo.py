@@ -20,14 +20,14 @@ demo = dict(
     protocols=dict(acdc=None),
     # method name -> online config; the report compares them in this order
     runs=dict(
-        source_only='configs/online/proccity_storm_mit-b0_source-only.py',
-        adabn='configs/online/proccity_storm_mit-b0_adabn.py',
-        oracle='configs/online/proccity_storm_mit-b0_oracle.py',
-        tent='configs/online/proccity_storm_mit-b0_tent.py',
-        dacs='configs/online/proccity_storm_mit-b0_dacs.py',
+        source_only='configs/online/proccity_mit-b0_source-only.py',
+        adabn='configs/online/proccity_mit-b0_adabn.py',
+        oracle='configs/online/proccity_mit-b0_oracle.py',
+        tent='configs/online/proccity_mit-b0_tent.py',
+        dacs='configs/online/proccity_mit-b0_dacs.py',
         # CoTTA (published teacher and restore): the published Cityscapes -> ACDC
         # sign CoTTA vs source is goal 4 of bench/proccity_goals.py
-        cotta='configs/online/proccity_storm_mit-b0_cotta.py'),
+        cotta='configs/online/proccity_mit-b0_cotta.py'),
     # rows every report has: the room left for gradient methods is oracle - adabn
     baselines=('source_only', 'adabn', 'oracle'),
     # keyword arguments of mmseg_ext.core.evaluation.evaluate_goals

@@ -82,7 +82,7 @@ def test_source_cache_follows_the_resolved_config(tmp_path):
     ('proccity_conditions.py', ['wet5', 'lensdrops5', 'motionblur5', 'target_city'], 1)])
 def test_full_protocols(protocol, order, rounds):
     cfg = _method_config(osp.join(REPO, 'configs', 'online',
-                                  'proccity_storm_mit-b0_dacs.py'), osp.join(ONLINE, protocol))
+                                  'proccity_mit-b0_dacs.py'), osp.join(ONLINE, protocol))
     assert cfg.runner.domain_order == order * rounds
     assert cfg.runner.frames_per_domain >= 100
     assert cfg.runner.replay_buffer_size == 64  # the method's runner keys stay

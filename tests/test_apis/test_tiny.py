@@ -20,7 +20,7 @@ def test_tiny_cfg_options_for_source_and_online_runs(repo_root):
     assert tiny_cfg_options(source) == {
         'runner.max_iters': 2, 'data.samples_per_gpu': 2, 'checkpoint_config.interval': 2,
         'evaluation.interval': 2, 'lr_config.warmup_iters': 1}
-    online = Config.fromfile(f'{repo_root}/configs/online/proccity_storm_mit-b0_dacs.py')
+    online = Config.fromfile(f'{repo_root}/configs/online/proccity_mit-b0_dacs.py')
     assert tiny_cfg_options(online) == {
         'runner.frames_per_domain': 1, 'online_evaluation.max_images': 1,
         'runner.domain_order': ['fog75m', 'night5']}  # the demo's ACDC-like stream

@@ -126,7 +126,7 @@ def test_config_option_derives_the_work_dir_as_tools_train(tmp_path, monkeypatch
     monkeypatch.setattr(online, 'run_online',
                         lambda cfg, **kw: seen.append(cfg.work_dir) or cfg.work_dir)
     cfg_file = tmp_path / 'my_dacs.py'
-    cfg_file.write_text(f"_base_ = ['{REPO}/configs/online/proccity_storm_mit-b0_dacs.py']\n"
+    cfg_file.write_text(f"_base_ = ['{REPO}/configs/online/proccity_mit-b0_dacs.py']\n"
                         f"load_from = None\n")
     out = run_experiments.main(['--config', str(cfg_file),
                                 '--work-root', str(tmp_path / 'wd')])

@@ -58,7 +58,7 @@ def test_experiment_ids_expand_to_documented_crosses():
             dacs_adabn['uda']['norm_stats']['source_pass']) == ('DACS', True, False)
     demo = experiments_custom.generate_experiment_cfgs(100)
     assert [c['_base_'] for c in demo][0] == [
-        'configs/online/proccity_storm_mit-b0_source-only.py']
+        'configs/online/proccity_mit-b0_source-only.py']
     with pytest.raises(KeyError, match='unknown experiment id 99'):
         experiments.generate_experiment_cfgs(99)
     with pytest.raises(KeyError, match="unknown method 'dann'"):

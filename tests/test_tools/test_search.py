@@ -242,7 +242,7 @@ def test_trials_are_online_runs(tmp_path):
 def test_shipped_search_config_is_valid():
     repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     cfg = Config.fromfile(osp.join(repo, 'configs', 'search',
-                                   'proccity_storm_mit-b0_dacs_nsga2.py'))
+                                   'proccity_mit-b0_dacs_nsga2.py'))
     search = check_search_cfg(cfg)
     assert list(search.params) == ['optimizer.lr', 'uda.alpha', 'uda.pseudo_threshold',
                                    'uda.mix_loss_weight', 'runner.replay_buffer_size']

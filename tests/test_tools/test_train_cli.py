@@ -15,7 +15,7 @@ def _tool(repo_root):
 
 def test_data_root_override_reaches_nested_datasets(repo_root):
     tool = _tool(repo_root)
-    cfg_file = osp.join(repo_root, 'configs', 'online', 'proccity_storm_mit-b0_dacs.py')
+    cfg_file = osp.join(repo_root, 'configs', 'online', 'proccity_mit-b0_dacs.py')
     args = tool.parse_args([cfg_file, '--cfg-options', 'data_root=/elsewhere/pc'])
     cfg = tool.load_config(args)
     roots = []
@@ -34,11 +34,11 @@ def test_data_root_override_reaches_nested_datasets(repo_root):
     collect(cfg.data)
     assert len(roots) >= 10  # source + 4 target conditions + 5 val domains (+ wrappers)
     assert set(roots) == {'/elsewhere/pc'}
-    assert cfg.work_dir == osp.join('work_dirs', 'proccity_storm_mit-b0_dacs')
+    assert cfg.work_dir == osp.join('work_dirs', 'proccity_mit-b0_dacs')
 
 
 def test_online_run_refuses_a_multi_process_launcher(repo_root):
     tool = _tool(repo_root)
-    cfg_file = osp.join(repo_root, 'configs', 'online', 'proccity_storm_mit-b0_dacs.py')
+    cfg_file = osp.join(repo_root, 'configs', 'online', 'proccity_mit-b0_dacs.py')
     with pytest.raises(ValueError, match=r'online run \(runner OnlineRunner\).*--launcher slurm'):
         tool.main([cfg_file, '--launcher', 'slurm'])

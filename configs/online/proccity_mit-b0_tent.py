@@ -1,4 +1,4 @@
-# TENT (Wang et al., ICLR 2021) online on the ProcCity increasing storm: entropy
+# TENT (Wang et al., ICLR 2021) online on the demo's ProcCity stream: entropy
 # minimisation of each incoming frame, norm-layer affine parameters only, no
 # source replay (TENT.needs_source is False).
 _base_ = [

@@ -1,8 +1,8 @@
 # Source-only (the `make demo` and benchmark reference): the MiT-B0 source model is
 # deployed as is; every frame is inference only. Stream: the demo's
-# (_base_/online/proccity_demo.py: ACDC-like, 3 rounds of 15 frames per condition at
-# 128x256); the benchmark merges its protocols over it. The `proccity_storm_` file
-# names of the method configs are historical: they run any ProcCity protocol.
+# (_base_/online/proccity_demo.py: ACDC-like, 3 rounds of 20 frames per condition at
+# 128x256); the benchmark merges its protocols over it. The `proccity_mit-b0_*`
+# method configs run any ProcCity protocol.
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/segformer_mit-b0.py',
     '../_base_/uda/source_only.py',

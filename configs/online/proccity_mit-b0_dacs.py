@@ -1,5 +1,5 @@
-# DACS online (Tranheden et al., WACV 2021; online as in OnDA/HAMLET) on the
-# ProcCity increasing storm: EMA-teacher pseudo-labels, ClassMix with replayed
+# DACS online (Tranheden et al., WACV 2021; online as in OnDA/HAMLET) on the demo's
+# ProcCity stream (_base_/online/proccity_demo.py): EMA-teacher pseudo-labels, ClassMix with replayed
 # source frames, source loss; every frame adapted.
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/segformer_mit-b0.py',
@@ -22,7 +22,7 @@ uda = dict(alpha=0.99, pseudo_threshold=0.9,
 # ... --cfg-options; rainy mean against source-only; docs/experiments.md, "Where the
 # gain comes from"): this config +6.17; uda.norm_stats.source_pass=True +5.19; published
 # DACS statistics (both keys at their defaults) +3.26; BatchNorm frozen
-# (uda.norm_stats.student=running) +0.87; online AdaBN alone (proccity_storm_mit-b0_adabn.py)
+# (uda.norm_stats.student=running) +0.87; online AdaBN alone (proccity_mit-b0_adabn.py)
 # +6.28. With the published statistics, lr 1e-5 / 5e-5 / 1e-4 gave +3.03 / +2.81 /
 # +1.65, head lr 10x +2.70, DAFormer's alpha 0.999 / threshold 0.968 +3.17.
 optimizer = dict(lr=2e-5, paramwise_cfg=dict(custom_keys=dict(head=dict(lr_mult=1.0))))

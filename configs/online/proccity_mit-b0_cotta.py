@@ -1,5 +1,5 @@
-# CoTTA (Wang et al., CVPR 2022) online on a ProcCity protocol (the demo's storm by
-# default; the benchmark swaps in its protocols): EMA teacher averaged over scaled and
+# CoTTA (Wang et al., CVPR 2022) online on a ProcCity protocol (the demo's ACDC-like
+# stream by default; the benchmark swaps in its protocols): EMA teacher averaged over scaled and
 # flipped inputs where the source anchor is unsure, stochastic restore of weights.
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/segformer_mit-b0.py',

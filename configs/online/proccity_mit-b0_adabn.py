@@ -1,4 +1,4 @@
-# Online AdaBN on the ProcCity increasing storm: the MiT-B0 source model, whose
+# Online AdaBN on the demo's ProcCity stream: the MiT-B0 source model, whose
 # decoder BatchNorm running statistics are re-estimated on every frame (no loss, no
 # weight change). The reference that tells how much of an adaptation method's gain
 # the normalisation statistics alone give (docs/experiments.md).

@@ -1,10 +1,10 @@
-# HAMLET-style budgeted DACS (Colomer et al., ICCV 2023) on the ProcCity storm, with
+# HAMLET-style budgeted DACS (Colomer et al., ICCV 2023) on a ProcCity stream, with
 # the project's designs of HAMLET's parts (the published ones: _base_/online/hamlet.py):
 # the entropy detector restarts a budget of adapted frames after each detected domain
 # change, the learning rate is boosted in proportion to the jump, and MAD chooses
 # how deep each backward pass goes (modules k..4). Outside the budget, frames are
 # inference only, so the stream runs at a multiple of full DACS's speed.
-_base_ = ['./proccity_storm_mit-b0_dacs.py']
+_base_ = ['./proccity_mit-b0_dacs.py']
 model = dict(type='ModularEncoderDecoder')
 # The source model's mean entropy rises ~3% per rain step on ProcCity (0.42 clear,
 # 0.47 at 200 mm/h, frame std 0.04) and the adapting student's own entropy drifts

@@ -1,10 +1,10 @@
-# Labelled oracle: the demo's DACS (proccity_storm_mit-b0_dacs.py: stream BatchNorm
+# Labelled oracle: the demo's DACS (proccity_mit-b0_dacs.py: stream BatchNorm
 # statistics, source replay and loss) trained on each whole target frame with its
 # ground truth (uda.target_only: no ClassMix, the frame with DACS's colour jitter and
 # blur) instead of pseudo-labels. It bounds what one gradient step per frame can gain
 # on a protocol; the report always shows it next to source-only and AdaBN (the room
 # left for gradient methods: bench/proccity_goals.py goal 2).
-_base_ = ['./proccity_storm_mit-b0_dacs.py']
+_base_ = ['./proccity_mit-b0_dacs.py']
 uda = dict(oracle=True, target_only=True)  # as ../_base_/uda/dacs_oracle.py
 # An upper bound takes the step size that uses its labels best: SegFormer's
 # fine-tuning recipe (head lr x10) at 1e-4. Held-out mIoU per condition, mean of the
