@@ -3,6 +3,7 @@
 # ACDC-like protocol and the other conditions, at full size (100 frames per visit,
 # 100 held-out images per domain), from the same cached source model as `make demo`.
 # Goals: bench/proccity_goals.py work_dirs/proccity_benchmark.
+_base_ = ['../_base_/online/proccity_suite.py']
 benchmark = dict(
     work_root='work_dirs/proccity_benchmark',
     threads=2,  # torch CPU threads
@@ -16,20 +17,12 @@ benchmark = dict(
               weather_splits=('val', 'test'), seed=0, workers=2,
               # the target city of the conditions protocol: 100 held-out, 100 stream
               target_city=dict(root='data/proccity_target', splits=dict(val=100, test=100))),
-    source=dict(config='configs/online/proccity_source_mit-b0.py',
-                checkpoint='pretrained/proccity_segformer_mit-b0_source.pth'),
+    source={{_base_.source}},
     # protocol name -> protocol file merged over each method config
     protocols=dict(
         storm='configs/_base_/online/proccity_storm_full.py',
         acdc='configs/_base_/online/proccity_acdc.py',
         conditions='configs/_base_/online/proccity_conditions.py'),
-    # method name -> online config; the report compares them in this order
-    runs=dict(
-        source_only='configs/online/proccity_mit-b0_source-only.py',
-        adabn='configs/online/proccity_mit-b0_adabn.py',
-        oracle='configs/online/proccity_mit-b0_oracle.py',
-        tent='configs/online/proccity_mit-b0_tent.py',
-        dacs='configs/online/proccity_mit-b0_dacs.py',
-        cotta='configs/online/proccity_mit-b0_cotta.py'),
-    baselines=('source_only', 'adabn', 'oracle'),
-    goals=dict(acdc_protocol='acdc'))
+    runs={{_base_.runs}},
+    baselines={{_base_.baselines}},
+    goals={{_base_.goals}})
