@@ -3,9 +3,8 @@
 # weight change). The reference that tells how much of an adaptation method's gain
 # the normalisation statistics alone give (docs/experiments.md).
 _base_ = [
-    '../_base_/default_runtime.py', '../_base_/models/segformer_mit-b0.py',
+    '../_base_/online/proccity_source_model.py', '../_base_/models/segformer_mit-b0.py',
     '../_base_/uda/adabn.py',
     '../_base_/schedules/adamw.py', '../_base_/online/proccity_demo.py'
 ]
-load_from = 'pretrained/proccity_segformer_mit-b0_source.pth'
 log_config = dict(interval=30)

@@ -2,11 +2,10 @@
 # stream by default; the benchmark swaps in its protocols): EMA teacher averaged over scaled and
 # flipped inputs where the source anchor is unsure, stochastic restore of weights.
 _base_ = [
-    '../_base_/default_runtime.py', '../_base_/models/segformer_mit-b0.py',
+    '../_base_/online/proccity_source_model.py', '../_base_/models/segformer_mit-b0.py',
     '../_base_/uda/cotta.py',
     '../_base_/schedules/adamw.py', '../_base_/online/proccity_demo.py'
 ]
-load_from = 'pretrained/proccity_segformer_mit-b0_source.pth'
 # CoTTA's Cityscapes -> ACDC SegFormer run: Adam (no weight decay), lr 6e-5 / 8 on
 # the whole model, the head at the same rate.
 optimizer = dict(type='Adam', lr=7.5e-6, weight_decay=0.0,

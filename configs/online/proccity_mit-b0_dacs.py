@@ -2,11 +2,10 @@
 # ProcCity stream (_base_/online/proccity_demo.py): EMA-teacher pseudo-labels, ClassMix with replayed
 # source frames, source loss; every frame adapted.
 _base_ = [
-    '../_base_/default_runtime.py', '../_base_/models/segformer_mit-b0.py',
+    '../_base_/online/proccity_source_model.py', '../_base_/models/segformer_mit-b0.py',
     '../_base_/uda/dacs.py',
     '../_base_/schedules/adamw.py', '../_base_/online/proccity_demo.py'
 ]
-load_from = 'pretrained/proccity_segformer_mit-b0_source.pth'
 runner = dict(replay_buffer_size=64)  # 64 source frames kept in memory
 # Short stream (220 frames): a faster teacher and a lower confidence threshold than
 # DAFormer's 0.999 / 0.968 so that pseudo-labels follow the student within a visit.

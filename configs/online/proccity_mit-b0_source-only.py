@@ -4,10 +4,9 @@
 # 128x256); the benchmark merges its protocols over it. The `proccity_mit-b0_*`
 # method configs run any ProcCity protocol.
 _base_ = [
-    '../_base_/default_runtime.py', '../_base_/models/segformer_mit-b0.py',
+    '../_base_/online/proccity_source_model.py', '../_base_/models/segformer_mit-b0.py',
     '../_base_/uda/source_only.py',
     '../_base_/schedules/adamw.py', '../_base_/online/proccity_demo.py'
 ]
-load_from = 'pretrained/proccity_segformer_mit-b0_source.pth'
 runner = dict(adapt=False)
 log_config = dict(interval=30)
