@@ -1,13 +1,13 @@
 # DACS online (Tranheden et al., WACV 2021; online as in OnDA/HAMLET) on the demo's
-# ProcCity stream (_base_/online/proccity_demo.py): EMA-teacher pseudo-labels, ClassMix with replayed
-# source frames, source loss; every frame adapted.
+# ProcCity stream (_base_/online/proccity_demo.py): EMA-teacher pseudo-labels,
+# ClassMix with replayed source frames, source loss; every frame adapted.
 _base_ = [
     '../_base_/online/proccity_source_model.py', '../_base_/models/segformer_mit-b0.py',
     '../_base_/uda/dacs.py',
     '../_base_/schedules/adamw.py', '../_base_/online/proccity_demo.py'
 ]
 runner = dict(replay_buffer_size=64)  # 64 source frames kept in memory
-# Short stream (220 frames): a faster teacher and a lower confidence threshold than
+# Short streams (the demo: 20 frames per visit): a faster teacher and a lower confidence threshold than
 # DAFormer's 0.999 / 0.968 so that pseudo-labels follow the student within a visit.
 # The decoder's BatchNorm running statistics (what evaluation and inference use) are
 # estimated on the stream: on each pure target frame (AdaBN online) and the mixed
@@ -17,7 +17,8 @@ runner = dict(replay_buffer_size=64)  # 64 source frames kept in memory
 # published defaults of _base_/uda/dacs.py.
 uda = dict(alpha=0.99, pseudo_threshold=0.9,
            norm_stats=dict(target_pass=True, source_pass=False, teacher='batch'))
-# Measured on the demo stream from the demo's 3000-step source model (tools/train.py
+# Measured on the 2026-11-25 demo stream (the increasing storm, ProcCity v1) from the
+# demo's 3000-step source model (tools/train.py
 # ... --cfg-options; rainy mean against source-only; docs/experiments.md, "Where the
 # gain comes from"): this config +6.17; uda.norm_stats.source_pass=True +5.19; published
 # DACS statistics (both keys at their defaults) +3.26; BatchNorm frozen
