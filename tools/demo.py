@@ -1,5 +1,5 @@
 """`make demo`: ProcCity data, a MiT-B0 source model, then source-only, AdaBN, the
-labelled oracle, TENT, DACS, HAMLET-style DACS and CoTTA online over a reduced ACDC-like
+labelled oracle, TENT and DACS online over a reduced ACDC-like
 stream (fog, night, rain, snow x 3 rounds); report with 95% intervals and the
 benchmark goals in work_dirs/demo/.
 
