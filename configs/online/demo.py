@@ -6,6 +6,8 @@ _base_ = ['../_base_/online/proccity_suite.py']
 demo = dict(
     work_root='work_dirs/demo',
     threads=2,  # torch CPU threads
+    resume=False,  # True: keep the finished runs of the same configs in work_root
+    #               (make demo measures every run, so it runs them all again)
     # ProcCity at 128x256: 500 clear train images for the source model; `test` images
     # per condition form the stream (20 frames per visit, see
     # _base_/online/proccity_demo.py), `val` images per condition are held out (40

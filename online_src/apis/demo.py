@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import os.path as osp
+import datetime
 import shutil
 import time
 from collections import OrderedDict
@@ -26,13 +27,14 @@ from collections import OrderedDict
 from mmcv.utils import Config
 
 from mmseg_ext.apis.config import config_hash
+from mmseg_ext.apis.workdir import STATUS_FILE
 from mmseg_ext.core.checkpoint import atomic_save, load_checkpoint_file
 from mmseg_ext.core.evaluation import (atomic_write, atomic_write_json, check_baselines,
                                        compare_runs, evaluate_goals, goal_lines)
 from mmseg_ext.datasets.synth.writers import WEATHER_VERSION
 
 __all__ = ['run_demo', 'run_benchmark', 'prepare_data', 'prepare_source_model',
-           'run_methods', 'data_is_cached', 'source_is_cached',
+           'run_methods', 'data_is_cached', 'source_is_cached', 'finished_run_seconds',
            'expected_frames', 'WEATHER_STAMP']
 
 # Written into the data root after rendering: the weather levels and splits rendered
@@ -237,8 +239,47 @@ def expected_frames(runs, protocols):
     return total
 
 
+def finished_run_seconds(cfg):
+    """The wall time of the finished run of ``cfg`` that ``cfg.work_dir`` already holds.
+
+    A run counts as finished when its ``status.json`` says ``finished``, its
+    summary (``summary.json``) and ``latest.pth`` are there, and the checkpoint was
+    written by this very config (its ``meta.config_hash`` equals
+    :func:`~mmseg_ext.apis.config.config_hash` of ``cfg``: where-to-write keys
+    aside, every key equal). A killed, failed or differently configured run is not.
+
+    Args:
+        cfg (mmcv.Config): the run's config, with ``work_dir`` set.
+
+    Returns:
+        float | None: seconds from the run's ``started`` to its ``finished`` stamp
+        in ``status.json``; None when the work dir holds no such run.
+    """
+    from .online import FINISHED_FILE
+    work_dir = cfg.work_dir
+    status_file = osp.join(work_dir, STATUS_FILE)
+    latest = osp.join(work_dir, 'latest.pth')
+    if not all(osp.isfile(f) for f in (status_file, latest,
+                                        osp.join(work_dir, FINISHED_FILE))):
+        return None
+    with open(status_file) as f:
+        status = json.load(f)
+    if status.get('status') != 'finished':
+        return None
+    meta = load_checkpoint_file(latest).get('meta') or {}
+    if meta.get('config_hash') != config_hash(cfg):
+        return None
+    return _status_seconds(status)
+
+
+def _status_seconds(status):
+    started, finished = (datetime.datetime.fromisoformat(status[k])
+                         for k in ('started', 'finished'))
+    return (finished - started).total_seconds()
+
+
 def run_methods(runs, source_checkpoint, work_root, protocol=None, data_root=None,
-                target_root=None):
+                target_root=None, resume=False):
     """Runs every online config of ``runs`` from the source model.
 
     Args:
@@ -254,13 +295,19 @@ def run_methods(runs, source_checkpoint, work_root, protocol=None, data_root=Non
         target_root (str | None): the root the target-city datasets (at the
             configs' ``proccity_target_root``) read instead (the suite's
             ``data.target_city.root``). Default: None.
+        resume (bool): keep a run whose work dir already holds the finished run of
+            the same config (:func:`finished_run_seconds`) instead of running it
+            again; any other work dir content is replaced. Default: False (every
+            run again).
 
     Returns:
-        list[str]: the work dirs, in ``runs`` order.
+        OrderedDict: method name -> ``work_dir``, ``seconds`` (the run's wall time,
+        from its ``status.json``) and ``reused`` (True: finished before this call),
+        in ``runs`` order.
     """
     from mmseg_ext.datasets import replace_roots
     from .online import run_online
-    work_dirs = []
+    done = OrderedDict()
     for name, cfg_file in runs.items():
         cfg = _method_config(cfg_file, protocol)
         roots = {cfg.data_root: data_root} if data_root else {}
@@ -270,9 +317,16 @@ def run_methods(runs, source_checkpoint, work_root, protocol=None, data_root=Non
         cfg.work_dir = osp.join(work_root, name)
         cfg.load_from = source_checkpoint
         cfg.progress_bar = dict(enabled=True, desc=name)
-        run_online(cfg, overwrite=True)
-        work_dirs.append(cfg.work_dir)
-    return work_dirs
+        seconds = finished_run_seconds(cfg) if resume else None
+        reused = seconds is not None
+        if reused:
+            _say(f'{name}: the finished run in {cfg.work_dir} is kept (resume)')
+        else:
+            run_online(cfg, overwrite=True)
+            with open(osp.join(cfg.work_dir, STATUS_FILE)) as f:
+                seconds = _status_seconds(json.load(f))
+        done[name] = dict(work_dir=cfg.work_dir, seconds=seconds, reused=reused)
+    return done
 
 
 def run_benchmark(spec, title='ProcCity benchmark'):
@@ -285,12 +339,17 @@ def run_benchmark(spec, title='ProcCity benchmark'):
             or None for the method configs' own stream), ``runs`` (method name ->
             online config; the reports keep this order), ``baselines`` (run names
             every report must have, checked before any work), ``goals`` (keyword
-            arguments of :func:`~mmseg_ext.core.evaluation.evaluate_goals`).
+            arguments of :func:`~mmseg_ext.core.evaluation.evaluate_goals`),
+            ``resume`` (keep the finished runs of the same configs already in
+            ``work_root``, :func:`run_methods`: a suite longer than one sitting is
+            finished by running the same command again).
         title (str): heading of ``report.md``.
 
     Returns:
         OrderedDict: ``protocols`` (name -> method name -> summary), ``goals``,
-        ``stage_seconds``, ``settings``.
+        ``stage_seconds`` (this call's stages), ``run_seconds`` (protocol -> method
+        -> ``seconds`` and ``reused``), ``runtime_seconds`` (data and source model
+        stages of this call plus every run's own wall time), ``settings``.
     """
     check_baselines(list(spec['runs']), spec['baselines'])
     source_root = Config.fromfile(spec['source']['config']).data.train.get('data_root')
@@ -311,14 +370,20 @@ def run_benchmark(spec, title='ProcCity benchmark'):
     times['source_model'] = time.perf_counter() - t
     quiet_console()
     summaries, text = OrderedDict(), [f'# {title}\n']
+    run_seconds = OrderedDict()
     for proto, proto_file in spec['protocols'].items():
         t = time.perf_counter()
         root = osp.join(spec['work_root'], proto)
-        work_dirs = run_methods(spec['runs'], spec['source']['checkpoint'], root, proto_file,
-                                data_root=spec['data']['root'],
-                                target_root=(spec['data'].get('target_city') or {}).get('root'))
+        done = run_methods(spec['runs'], spec['source']['checkpoint'], root, proto_file,
+                           data_root=spec['data']['root'],
+                           target_root=(spec['data'].get('target_city') or {}).get('root'),
+                           resume=bool(spec['resume']))
         times[f'online_runs_{proto}'] = time.perf_counter() - t
-        found, table = compare_runs(work_dirs, list(spec['runs']), out_dir=root,
+        run_seconds[proto] = OrderedDict(
+            (name, dict(seconds=run['seconds'], reused=run['reused']))
+            for name, run in done.items())
+        found, table = compare_runs([run['work_dir'] for run in done.values()],
+                                    list(spec['runs']), out_dir=root,
                                     baselines=spec['baselines'])
         summaries[proto] = OrderedDict((s['name'], s) for s in found)
         text.append(f'## Protocol {proto} ({proto_file or "the method configs"})\n\n'
@@ -328,7 +393,19 @@ def run_benchmark(spec, title='ProcCity benchmark'):
                 '\n'.join(goal_lines(goals)) + '\n```\n')
     text.append('## Stage times (s)\n\n' +
                 '\n'.join(f'- {k}: {v:.0f}' for k, v in times.items()) + '\n')
+    runtime = times['data'] + times['source_model'] + sum(
+        run['seconds'] for runs in run_seconds.values() for run in runs.values())
+    text.append(
+        '## Run times (s; each run from its start to its finish, status.json; '
+        '"kept": finished by an earlier call, resume)\n\n' + '\n'.join(
+            f'- {proto}: ' + ', '.join(
+                f'{name} {run["seconds"]:.0f}' + (' (kept)' if run['reused'] else '')
+                for name, run in runs.items())
+            for proto, runs in run_seconds.items()) +
+        f'\n\nRuntime (this call\'s data and source model stages + every run): '
+        f'{runtime:.0f} s = {runtime / 3600:.2f} h\n')
     report = OrderedDict(protocols=summaries, goals=goals, stage_seconds=times,
+                         run_seconds=run_seconds, runtime_seconds=runtime,
                          settings=dict(data=dict(spec['data']), source=dict(spec['source']),
                                        protocols=dict(spec['protocols']),
                                        runs=dict(spec['runs'])))

@@ -1,5 +1,7 @@
 """The demo's goal checks and data cache test (the stages run in `make demo`)."""
 import json
+import os
+from collections import OrderedDict
 
 import pytest
 
@@ -113,11 +115,34 @@ def test_benchmark_suite_sizes():
     assert {d.data_root for d in city} == {bench.data.target_city.root}
 
 
+def _fake_run(seen, seconds=75):
+    """A stand-in for run_online that leaves what a finished run leaves: status.json
+    (started -> finished ``seconds`` later), summary.json and latest.pth with the
+    config's hash."""
+    import torch
+
+    from mmseg_ext.apis.config import config_hash
+
+    def run(cfg, overwrite):
+        assert overwrite  # every run of a suite replaces what its work dir held
+        seen.append(cfg)
+        os.makedirs(cfg.work_dir, exist_ok=True)
+        with open(osp.join(cfg.work_dir, 'status.json'), 'w') as f:
+            json.dump(dict(status='finished', started='2026-11-29T10:00:00',
+                           finished=f'2026-11-29T10:{seconds // 60:02d}:{seconds % 60:02d}'),
+                      f)
+        with open(osp.join(cfg.work_dir, 'summary.json'), 'w') as f:
+            json.dump({}, f)
+        torch.save(dict(meta=dict(config_hash=config_hash(cfg)), state_dict={}),
+                   osp.join(cfg.work_dir, 'latest.pth'))
+    return run
+
+
 def test_run_methods_moves_the_main_and_the_target_city_roots(tmp_path, monkeypatch):
     import online_src.apis.online as online
     from online_src.apis.demo import run_methods
     seen = []
-    monkeypatch.setattr(online, 'run_online', lambda cfg, overwrite: seen.append(cfg))
+    monkeypatch.setattr(online, 'run_online', _fake_run(seen))
     bench = _suite('benchmark')
     run_methods(_in_repo(dict(dacs=bench.runs.dacs)), 'src.pth', str(tmp_path),
                 osp.join(REPO, bench.protocols.conditions), data_root='/d/main',
@@ -125,6 +150,74 @@ def test_run_methods_moves_the_main_and_the_target_city_roots(tmp_path, monkeypa
     roots = {d.name: d.data_root for d in seen[0].data.val}
     assert roots['wet5'] == roots['clear'] == '/d/main' and roots['target_city'] == '/d/city'
     assert seen[0].data.train[0].dataset.data_root == '/d/main'  # the replayed source
+
+
+def test_run_methods_resume_keeps_only_finished_runs_of_the_same_config(tmp_path,
+                                                                         monkeypatch):
+    import online_src.apis.online as online
+    from online_src.apis.demo import run_methods
+    seen = []
+    monkeypatch.setattr(online, 'run_online', _fake_run(seen, seconds=75))
+    bench = _suite('benchmark')
+    runs = _in_repo(dict(source_only=bench.runs.source_only, adabn=bench.runs.adabn))
+    proto = osp.join(REPO, bench.protocols.acdc)
+
+    def call(resume, protocol=proto):
+        return run_methods(runs, 'src.pth', str(tmp_path), protocol, resume=resume)
+
+    first = call(resume=True)  # nothing there yet: both run
+    assert [c.work_dir for c in seen] == [str(tmp_path / 'source_only'),
+                                          str(tmp_path / 'adabn')]
+    assert {k: (v['seconds'], v['reused']) for k, v in first.items()} == \
+        dict(source_only=(75.0, False), adabn=(75.0, False))
+    kept = call(resume=True)  # both finished with the same configs: kept
+    assert len(seen) == 2 and all(v['reused'] and v['seconds'] == 75.0
+                                  for v in kept.values())
+    # a killed run (status 'running') runs again; the finished one is kept
+    status = tmp_path / 'adabn' / 'status.json'
+    status.write_text(status.read_text().replace('finished"', 'running"', 1))
+    again = call(resume=True)
+    assert [c.work_dir for c in seen[2:]] == [str(tmp_path / 'adabn')]
+    assert again['source_only']['reused'] and not again['adabn']['reused']
+    # another protocol is another config (its hash differs): both run again
+    call(resume=True, protocol=osp.join(REPO, bench.protocols.conditions))
+    assert len(seen) == 5
+    call(resume=False)  # resume off: every run again
+    assert len(seen) == 7
+
+
+def test_benchmark_report_sums_every_runs_own_wall_time(tmp_path, monkeypatch):
+    import online_src.apis.demo as demo
+    spec = dict(_suite('benchmark'), work_root=str(tmp_path / 'w'))
+    spec['protocols'] = {k: spec['protocols'][k] for k in ('storm', 'acdc')}
+    monkeypatch.setattr(demo, 'prepare_data', lambda data: None)
+    monkeypatch.setattr(demo, 'prepare_source_model', lambda source, root: None)
+    monkeypatch.setattr(demo, 'quiet_console', lambda: None)
+    seconds = dict(storm=100.0, acdc=1000.0)
+    calls = []
+
+    def fake_methods(runs, source, root, proto_file, data_root, target_root, resume):
+        calls.append(resume)
+        proto = osp.basename(root)
+        return OrderedDict((name, dict(work_dir=osp.join(root, name),
+                                       seconds=seconds[proto] + i,
+                                       reused=proto == 'storm'))
+                           for i, name in enumerate(runs))
+    monkeypatch.setattr(demo, 'run_methods', fake_methods)
+    monkeypatch.setattr(demo, 'compare_runs', lambda dirs, names, out_dir, baselines:
+                        ([dict(name=n) for n in names], '| table |\n'))
+    monkeypatch.setattr(demo, 'evaluate_goals', lambda summaries, **kw: {})
+    monkeypatch.setattr(demo, 'goal_lines', lambda goals: ['goals'])
+    report = demo.run_benchmark(spec)
+    assert calls == [True, True]  # the benchmark keeps finished runs (resume=True)
+    runs = 6 * (100 + 1000) + 2 * sum(range(6))
+    assert report['runtime_seconds'] == pytest.approx(
+        runs + sum(report['stage_seconds'][k] for k in ('data', 'source_model')))
+    assert report['run_seconds']['storm']['cotta'] == dict(seconds=105.0, reused=True)
+    text = (tmp_path / 'w' / 'report.md').read_text()
+    assert '- storm: source_only 100 (kept), adabn 101 (kept)' in text
+    assert '- acdc: source_only 1000, adabn 1001, oracle 1002' in text
+    assert f'{report["runtime_seconds"]:.0f} s = ' in text
 
 
 def test_demo_fits_the_fresh_clone_budget():
