@@ -9,7 +9,7 @@ benchmark = dict(
     threads=2,  # torch CPU threads
     resume=True,  # keep the finished runs of the same configs in work_root
     # (status.json 'finished', latest.pth written by the same config): the suite takes
-    # longer than one sitting on 2 cores, the same command finishes it; report.md sums
+    # about 3 h on 2 cores, the same command finishes it after a stop; report.md sums
     # every run's own wall time
     # ProcCity at 128x256: 500 clear train images (the source model), 100 `val`
     # (held out) and 100 `test` (stream) images per domain; rain in mm/h (the storm),

@@ -341,7 +341,7 @@ def run_benchmark(spec, title='ProcCity benchmark'):
             every report must have, checked before any work), ``goals`` (keyword
             arguments of :func:`~mmseg_ext.core.evaluation.evaluate_goals`),
             ``resume`` (keep the finished runs of the same configs already in
-            ``work_root``, :func:`run_methods`: a suite longer than one sitting is
+            ``work_root``, :func:`run_methods`: a suite that was interrupted is
             finished by running the same command again).
         title (str): heading of ``report.md``.
 
