@@ -15,11 +15,11 @@ Stages (each with a progress bar), driven by a suite spec (``demo`` in
    the ``baselines`` rows always present), then ``<work_root>/report.md`` with every
    protocol and the benchmark goals (:mod:`..core.evaluation.goals`).
 """
+import datetime
 import json
 import logging
 import os
 import os.path as osp
-import datetime
 import shutil
 import time
 from collections import OrderedDict
