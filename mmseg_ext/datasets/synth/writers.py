@@ -49,8 +49,9 @@ _SPLIT_CODE = {'train': 1, 'val': 2, 'test': 3}
 #: richer scenes); a cached tree of another version must be rendered again.
 RENDER_VERSION = 2
 #: Version of the weather renderers (:func:`write_weather`; 2: rain over the road wet
-#: as its rate makes it); weather rendered by another version must be rendered again.
-WEATHER_VERSION = 2
+#: as its rate makes it; 3: motion blur 4 and 5 at 110 km/h, 5 at 1/15 s); weather
+#: rendered by another version must be rendered again.
+WEATHER_VERSION = 3
 
 
 def save_depth(path, depth):

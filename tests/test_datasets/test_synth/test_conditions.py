@@ -5,7 +5,7 @@ import pytest
 from mmseg_ext.datasets.synth import (CONDITIONS, TRAIN_ID, Camera, render_condition,
                                       render_rain, render_rain_scene, render_scene)
 from mmseg_ext.datasets.synth.lens import composite_drops, refract_drops
-from mmseg_ext.datasets.synth.motion import forward_flow, render_motionblur
+from mmseg_ext.datasets.synth.motion import MOTION_SEVERITY, forward_flow, render_motionblur
 from mmseg_ext.datasets.synth.night import render_night
 from mmseg_ext.datasets.synth.surface import (mirror_reflection, rain_wetness, render_wet,
                                               snow_cover, water_film_depth)
@@ -131,6 +131,14 @@ def test_motion_blur_zero_at_focus_of_expansion():
     rings = [diff[(r >= a) & (r < b)].mean() for a, b in ((0, 3), (10, 20), (40, 60))]
     # measured: 7.1 (sub-pixel flow, r < 3 px) / 44.5 / 56.6 grey levels
     assert rings[0] < 10 and 4 * rings[0] < rings[1] < rings[2]
+
+
+def test_motion_blur_severity_is_speed_times_exposure():
+    travel = [MOTION_SEVERITY[s][0] for s in range(1, 6)]
+    assert travel == sorted(travel) and len(set(travel)) == 5
+    # 4: 110 km/h at 1/30 s; 5: the same speed and turn rate at 1/15 s (twice as long)
+    assert travel[3] == pytest.approx(110 / 3.6 / 30, rel=0.02)
+    assert MOTION_SEVERITY[5] == tuple(2 * x for x in MOTION_SEVERITY[4])
 
 
 @pytest.mark.parametrize('name', CONDITIONS)
