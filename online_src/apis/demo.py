@@ -35,11 +35,14 @@ from mmseg_ext.datasets.synth.writers import WEATHER_VERSION
 
 __all__ = ['run_demo', 'run_benchmark', 'prepare_data', 'prepare_source_model',
            'run_methods', 'data_is_cached', 'source_is_cached', 'finished_run_seconds',
+           'data_stamp', 'DATA_STAMP_FILE',
            'expected_frames', 'WEATHER_STAMP']
 
 # Written into the data root after rendering: the weather levels and splits rendered
 # there (the cache test reads it).
 WEATHER_STAMP = 'weather_rendered.json'
+# Written into a suite run's work dir: how its data was rendered (:func:`data_stamp`).
+DATA_STAMP_FILE = 'data_stamp.json'
 
 
 def _say(msg):
@@ -239,17 +242,56 @@ def expected_frames(runs, protocols):
     return total
 
 
-def finished_run_seconds(cfg):
+def _data_roots(node):
+    """Every ``data_root`` at any depth of a data config (lists, wrapped datasets)."""
+    if isinstance(node, dict):
+        found = {node['data_root']} if node.get('data_root') else set()
+        return found.union(*(_data_roots(v) for v in node.values()))
+    if isinstance(node, (list, tuple)):
+        return set().union(*(_data_roots(v) for v in node))
+    return set()
+
+
+def data_stamp(cfg):
+    """What the ProcCity images a run reads were rendered as.
+
+    For every root its datasets read (each ``data_root`` in ``cfg.data``): the clear
+    set's ``proccity.json`` (size, seed, splits, style, renderer version; the
+    renders are a function of these) and the weather renderers' version
+    (:data:`WEATHER_STAMP`). A run whose stamp differs read other images.
+
+    Returns:
+        dict: root -> ``clear`` (``proccity.json`` without its class counts, or None)
+        and ``weather_version`` (or None).
+    """
+    stamp = {}
+    for root in sorted(_data_roots(cfg.data)):
+        meta_file = osp.join(root, 'proccity.json')
+        clear = None
+        if osp.isfile(meta_file):
+            with open(meta_file) as f:
+                clear = {k: v for k, v in json.load(f).items() if k != 'class_pixels'}
+        stamp[root] = dict(clear=clear,
+                           weather_version=_weather_stamp(root).get('version'))
+    return stamp
+
+
+def finished_run_seconds(cfg, stamp=None):
     """The wall time of the finished run of ``cfg`` that ``cfg.work_dir`` already holds.
 
     A run counts as finished when its ``status.json`` says ``finished``, its
-    summary (``summary.json``) and ``latest.pth`` are there, and the checkpoint was
+    summary (``summary.json``) and ``latest.pth`` are there, the checkpoint was
     written by this very config (its ``meta.config_hash`` equals
     :func:`~mmseg_ext.apis.config.config_hash` of ``cfg``: where-to-write keys
-    aside, every key equal). A killed, failed or differently configured run is not.
+    aside, every key equal) and, given ``stamp``, it read data rendered the same
+    way (its :data:`DATA_STAMP_FILE` equals ``stamp``). A killed, failed or
+    differently configured run is not, nor one whose images were rendered again by
+    other renderers or at other sizes since.
 
     Args:
         cfg (mmcv.Config): the run's config, with ``work_dir`` set.
+        stamp (dict | None): :func:`data_stamp` of ``cfg`` now; None: not compared.
+            Default: None.
 
     Returns:
         float | None: seconds from the run's ``started`` to its ``finished`` stamp
@@ -269,6 +311,13 @@ def finished_run_seconds(cfg):
     meta = load_checkpoint_file(latest).get('meta') or {}
     if meta.get('config_hash') != config_hash(cfg):
         return None
+    if stamp is not None:
+        stamp_file = osp.join(work_dir, DATA_STAMP_FILE)
+        if not osp.isfile(stamp_file):
+            return None
+        with open(stamp_file) as f:
+            if json.load(f) != json.loads(json.dumps(stamp)):
+                return None
     return _status_seconds(status)
 
 
@@ -297,8 +346,9 @@ def run_methods(runs, source_checkpoint, work_root, protocol=None, data_root=Non
             ``data.target_city.root``). Default: None.
         resume (bool): keep a run whose work dir already holds the finished run of
             the same config (:func:`finished_run_seconds`) instead of running it
-            again; any other work dir content is replaced. Default: False (every
-            run again).
+            again; any other work dir content is replaced. A run is the same when
+            it also read data rendered the same way (:func:`data_stamp`, written
+            into each run's work dir). Default: False (every run again).
 
     Returns:
         OrderedDict: method name -> ``work_dir``, ``seconds`` (the run's wall time,
@@ -317,12 +367,14 @@ def run_methods(runs, source_checkpoint, work_root, protocol=None, data_root=Non
         cfg.work_dir = osp.join(work_root, name)
         cfg.load_from = source_checkpoint
         cfg.progress_bar = dict(enabled=True, desc=name)
-        seconds = finished_run_seconds(cfg) if resume else None
+        stamp = data_stamp(cfg)
+        seconds = finished_run_seconds(cfg, stamp) if resume else None
         reused = seconds is not None
         if reused:
             _say(f'{name}: the finished run in {cfg.work_dir} is kept (resume)')
         else:
             run_online(cfg, overwrite=True)
+            atomic_write_json(stamp, osp.join(cfg.work_dir, DATA_STAMP_FILE))
             with open(osp.join(cfg.work_dir, STATUS_FILE)) as f:
                 seconds = _status_seconds(json.load(f))
         done[name] = dict(work_dir=cfg.work_dir, seconds=seconds, reused=reused)

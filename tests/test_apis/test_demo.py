@@ -186,6 +186,48 @@ def test_run_methods_resume_keeps_only_finished_runs_of_the_same_config(tmp_path
     assert len(seen) == 7
 
 
+def test_resume_runs_again_what_read_data_rendered_otherwise(tmp_path, monkeypatch):
+    import online_src.apis.online as online
+    from online_src.apis.demo import DATA_STAMP_FILE, run_methods
+    seen = []
+    monkeypatch.setattr(online, 'run_online', _fake_run(seen))
+    bench = _suite('benchmark')
+    main, city = tmp_path / 'main', tmp_path / 'city'
+    clear = dict(seed=0, size=[128, 256], splits=dict(val=100, test=100), version=2,
+                 class_pixels={'0': 5})
+    for root in (main, city):
+        root.mkdir()
+        (root / 'proccity.json').write_text(json.dumps(clear))
+    (main / WEATHER_STAMP).write_text(json.dumps(dict(version=3, val=dict(wet=[5.0]))))
+
+    def call():
+        done = run_methods(_in_repo(dict(adabn=bench.runs.adabn)), 'src.pth',
+                           str(tmp_path / 'w'), osp.join(REPO, bench.protocols.conditions),
+                           data_root=str(main), target_root=str(city), resume=True)
+        return done['adabn']['reused']
+
+    assert not call() and len(seen) == 1
+    stamp = json.loads((tmp_path / 'w' / 'adabn' / DATA_STAMP_FILE).read_text())
+    assert stamp == {str(main): dict(clear={k: v for k, v in clear.items()
+                                            if k != 'class_pixels'}, weather_version=3),
+                     str(city): dict(clear=stamp[str(city)]['clear'],
+                                     weather_version=None)}
+    # more levels rendered, other class counts: the same images, the run is kept
+    (main / WEATHER_STAMP).write_text(json.dumps(dict(version=3, val=dict(wet=[4.0, 5.0]))))
+    (city / 'proccity.json').write_text(json.dumps(dict(clear, class_pixels={'0': 6})))
+    assert call() and len(seen) == 1
+    # other weather renderers (a new WEATHER_VERSION): the images changed, run again
+    (main / WEATHER_STAMP).write_text(json.dumps(dict(version=4)))
+    assert not call() and len(seen) == 2
+    # the target city rendered at another size: run again
+    (city / 'proccity.json').write_text(json.dumps(dict(clear, size=[256, 512])))
+    assert not call() and len(seen) == 3
+    assert call() and len(seen) == 3
+    # a run written before the stamp existed (no data_stamp.json) is not trusted
+    (tmp_path / 'w' / 'adabn' / DATA_STAMP_FILE).unlink()
+    assert not call() and len(seen) == 4
+
+
 def test_benchmark_report_sums_every_runs_own_wall_time(tmp_path, monkeypatch):
     import online_src.apis.demo as demo
     spec = dict(_suite('benchmark'), work_root=str(tmp_path / 'w'))
