@@ -8,9 +8,9 @@ benchmark = dict(
     work_root='work_dirs/proccity_benchmark',
     threads=2,  # torch CPU threads
     resume=True,  # keep the finished runs of the same configs in work_root
-    # (status.json 'finished', latest.pth written by the same config): the suite takes
-    # about 3 h on 2 cores, the same command finishes it after a stop; report.md sums
-    # every run's own wall time
+    # (status.json 'finished', latest.pth written by the same config, data_stamp.json of
+    # the same renders): the suite took 2.7 h on 2 cores (docs/benchmark.md), the same
+    # command finishes it after a stop; report.md sums every run's own wall time
     # ProcCity at 128x256: 500 clear train images (the source model), 100 `val`
     # (held out) and 100 `test` (stream) images per domain; rain in mm/h (the storm),
     # fog visibility in m, the other conditions at severity 5.
