@@ -31,7 +31,7 @@ from mmseg_ext.apis.workdir import STATUS_FILE
 from mmseg_ext.core.checkpoint import atomic_save, load_checkpoint_file
 from mmseg_ext.core.evaluation import (atomic_write, atomic_write_json, check_baselines,
                                        compare_runs, evaluate_goals, goal_lines)
-from mmseg_ext.datasets.synth.writers import WEATHER_VERSION
+from mmseg_ext.datasets.synth.writers import RENDER_VERSION, WEATHER_VERSION
 
 __all__ = ['run_demo', 'run_benchmark', 'prepare_data', 'prepare_source_model',
            'run_methods', 'data_is_cached', 'source_is_cached', 'finished_run_seconds',
@@ -70,15 +70,25 @@ def _weather_stamp(root):
         return json.load(f)
 
 
-def _clear_is_cached(root, splits, data, style):
-    """bool: ``root`` holds ProcCity clear images of ``style`` at ``data``'s size and
-    seed, at least ``splits`` (split -> images) of them."""
+def _clear_meta(root):
+    """The clear set's ``proccity.json`` in ``root`` without its class counts (what
+    the renders are a function of), or None when nothing is rendered there."""
     meta_file = osp.join(root, 'proccity.json')
     if not osp.isfile(meta_file):
-        return False
+        return None
     with open(meta_file) as f:
-        meta = json.load(f)
-    return (list(meta.get('size', [])) == list(data['size']) and
+        return {k: v for k, v in json.load(f).items() if k != 'class_pixels'}
+
+
+def _clear_is_cached(root, splits, data, style):
+    """bool: ``root`` holds ProcCity clear images of ``style`` at ``data``'s size and
+    seed, at least ``splits`` (split -> images) of them, by the current scene
+    renderers (``RENDER_VERSION``)."""
+    meta = _clear_meta(root)
+    if meta is None:
+        return False
+    return (meta.get('version') == RENDER_VERSION and
+            list(meta.get('size', [])) == list(data['size']) and
             meta.get('seed') == data['seed'] and meta.get('style', 'source') == style and
             all(meta.get('splits', {}).get(s, 0) >= n for s, n in splits.items()))
 
@@ -151,13 +161,16 @@ def prepare_data(data):
 def source_is_cached(source):
     """bool: ``source.checkpoint`` exists and was trained from ``source.config`` as it
     resolves now (its ``meta.config_fingerprint``, :func:`.online.config_hash`: keys
-    sorted, where-to-write keys left out), so a changed source recipe is trained
-    again instead of silently reusing old weights."""
+    sorted, where-to-write keys left out) on training images rendered as they are
+    now (``meta.train_data``, :func:`_source_data`: renderer version, size, seed,
+    style, train count), so a changed source recipe or a re-render by other scene
+    renderers is trained again instead of silently reusing old weights."""
     if not osp.isfile(source['checkpoint']):
         return False
     meta = load_checkpoint_file(source['checkpoint']).get('meta') or {}
-    return meta.get('config_fingerprint') == \
-        config_hash(Config.fromfile(source['config']))
+    cfg = Config.fromfile(source['config'])
+    return (meta.get('config_fingerprint') == config_hash(cfg) and
+            meta.get('train_data') == json.loads(json.dumps(_source_data(cfg))))
 
 
 def prepare_source_model(source, work_root):
@@ -200,7 +213,8 @@ def prepare_source_model(source, work_root):
     ckpt = load_checkpoint_file(last)
     atomic_save(dict(state_dict=ckpt['state_dict'],
                      meta=dict(config=osp.basename(source['config']),
-                               config_fingerprint=fingerprint, iters=runner.iter)),
+                               config_fingerprint=fingerprint, iters=runner.iter,
+                               train_data=_source_data(cfg))),
                 source['checkpoint'])
     _say(f'source model: cached in {source["checkpoint"]}')
     return True
@@ -264,16 +278,20 @@ def data_stamp(cfg):
         dict: root -> ``clear`` (``proccity.json`` without its class counts, or None)
         and ``weather_version`` (or None).
     """
-    stamp = {}
-    for root in sorted(_data_roots(cfg.data)):
-        meta_file = osp.join(root, 'proccity.json')
-        clear = None
-        if osp.isfile(meta_file):
-            with open(meta_file) as f:
-                clear = {k: v for k, v in json.load(f).items() if k != 'class_pixels'}
-        stamp[root] = dict(clear=clear,
-                           weather_version=_weather_stamp(root).get('version'))
-    return stamp
+    return {root: dict(clear=_clear_meta(root),
+                       weather_version=_weather_stamp(root).get('version'))
+            for root in sorted(_data_roots(cfg.data))}
+
+
+def _source_data(cfg):
+    """What the source model's training images were rendered as: the clear set's
+    ``proccity.json`` of its ``data_root`` (:func:`_clear_meta`) with only the
+    ``train`` split's count; None when that root holds no ProcCity render."""
+    root = ((cfg.get('data') or {}).get('train') or {}).get('data_root')
+    meta = _clear_meta(root) if root else None
+    if meta is not None:
+        meta['splits'] = dict(train=(meta.get('splits') or {}).get('train'))
+    return meta
 
 
 def finished_run_seconds(cfg, stamp=None):

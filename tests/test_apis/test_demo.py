@@ -9,7 +9,7 @@ import os.path as osp
 
 from mmcv import Config
 
-from mmseg_ext.datasets.synth.writers import WEATHER_VERSION
+from mmseg_ext.datasets.synth.writers import RENDER_VERSION, WEATHER_VERSION
 from online_src.apis.demo import (WEATHER_STAMP, _method_config, data_is_cached,
                                   expected_frames, run_benchmark)
 
@@ -31,8 +31,15 @@ def test_data_cache_needs_meta_size_and_weather_stamp(tmp_path):
                 weather=dict(rain=(25,), night=(5,)), weather_splits=('test',), seed=0)
     assert not data_is_cached(data)
     (tmp_path / 'sample_class_stats.json').write_text('[]')
-    (tmp_path / 'proccity.json').write_text(json.dumps(
-        dict(size=[128, 256], seed=0, splits=dict(train=2, test=1))))
+    clear = dict(size=[128, 256], seed=0, splits=dict(train=2, test=1))
+    (tmp_path / 'proccity.json').write_text(json.dumps(clear))  # no renderer version
+    (tmp_path / WEATHER_STAMP).write_text(json.dumps(dict(
+        version=WEATHER_VERSION, test=dict(rain=[25.0], night=[5.0]))))
+    assert not data_is_cached(data)  # clear rendered by older scene renderers
+    (tmp_path / 'proccity.json').write_text(json.dumps(dict(clear,
+                                                            version=RENDER_VERSION)))
+    assert data_is_cached(data)
+    (tmp_path / WEATHER_STAMP).unlink()
     assert not data_is_cached(data)  # no weather rendered yet
     (tmp_path / WEATHER_STAMP).write_text(json.dumps(dict(
         version=WEATHER_VERSION, test=dict(rain=[25.0]))))
@@ -75,6 +82,40 @@ def test_source_cache_follows_the_resolved_config(tmp_path):
     assert source_is_cached(source)
     base.write_text("runner = dict(type='IterBasedRunner', max_iters=1500)\n")
     assert not source_is_cached(source)  # the recipe changed under the cache
+
+
+def test_source_cache_follows_the_training_renders(tmp_path):
+    import torch
+    from mmcv.utils import Config
+
+    from online_src.apis.demo import source_is_cached
+    from mmseg_ext.apis.config import config_hash
+    from mmseg_ext.core.checkpoint import atomic_save
+    root = tmp_path / 'proccity'
+    root.mkdir()
+    cfg_file = tmp_path / 'source.py'
+    cfg_file.write_text(f"data = dict(train=dict(type='ProcCityDataset', "
+                        f"data_root={str(root)!r}))\n")
+    clear = dict(seed=0, size=[128, 256], splits=dict(train=500, val=40, test=60),
+                 style='source', version=RENDER_VERSION, class_pixels={'0': 1})
+    (root / 'proccity.json').write_text(json.dumps(clear))
+    trained_on = dict(seed=0, size=[128, 256], splits=dict(train=500), style='source',
+                      version=RENDER_VERSION)
+    ckpt = tmp_path / 'source.pth'
+    source = dict(config=str(cfg_file), checkpoint=str(ckpt))
+    meta = dict(iters=10, config_fingerprint=config_hash(Config.fromfile(str(cfg_file))))
+    atomic_save(dict(state_dict={}, meta=meta), str(ckpt))
+    assert not source_is_cached(source)  # weights from before the render record
+    atomic_save(dict(state_dict={}, meta=dict(meta, train_data=trained_on)), str(ckpt))
+    assert source_is_cached(source)
+    # more held-out and stream images (the full benchmark after the demo): kept
+    (root / 'proccity.json').write_text(json.dumps(
+        dict(clear, splits=dict(train=500, val=100, test=100), class_pixels={'0': 2})))
+    assert source_is_cached(source)
+    for changed in (dict(version=RENDER_VERSION + 1), dict(size=[256, 512]),
+                    dict(splits=dict(train=700))):  # other training images: train again
+        (root / 'proccity.json').write_text(json.dumps(dict(clear, **changed)))
+        assert not source_is_cached(source), changed
 
 
 @pytest.mark.parametrize('protocol,order,rounds', [
