@@ -58,13 +58,19 @@ def parse_domain(name):
     return name, 0.0
 
 
+def _folder(path):
+    return osp.basename(osp.dirname(osp.abspath(path)))
+
+
 def load_reports(paths):
     """Protocol name -> {run name: summary} from report files or benchmark dirs.
 
     Args:
         paths (Sequence[str]): ``report.json`` files, or folders searched for
-            ``report.json`` and ``*/report.json`` (a benchmark's work root). A
-            report's protocol is its folder name.
+            ``report.json`` and ``*/report.json`` (a benchmark's work root: its
+            protocols in the order of its ``benchmark.json``, as the suite's own
+            report reads them, then any others by name). A report's protocol is its
+            folder name.
 
     Returns:
         OrderedDict: the reports, in the order found.
@@ -74,9 +80,14 @@ def load_reports(paths):
         if osp.isfile(p):
             files.append(p)
         elif osp.isdir(p):
-            found = sorted(glob.glob(osp.join(p, 'report.json'))) + \
-                sorted(glob.glob(osp.join(p, '*', 'report.json')))
-            files += found
+            order = []
+            if osp.isfile(osp.join(p, 'benchmark.json')):
+                with open(osp.join(p, 'benchmark.json')) as fh:
+                    order = list((json.load(fh).get('settings') or {}).get('protocols')
+                                 or [])
+            found = sorted(glob.glob(osp.join(p, '*', 'report.json')), key=lambda f: (
+                order.index(_folder(f)) if _folder(f) in order else len(order), f))
+            files += sorted(glob.glob(osp.join(p, 'report.json'))) + found
         else:
             raise FileNotFoundError(f'goals: {p} is neither a report.json nor a folder')
     reports = OrderedDict()
@@ -85,7 +96,7 @@ def load_reports(paths):
             data = json.load(fh)
         runs = {k: v for k, v in data.items() if isinstance(v, dict) and 'per_domain' in v}
         if runs:
-            reports[osp.basename(osp.dirname(osp.abspath(f)))] = runs
+            reports[_folder(f)] = runs
     if not reports:
         raise FileNotFoundError(f'goals: no report.json with run summaries under {paths}')
     return reports

@@ -105,5 +105,12 @@ def test_goal_script_reads_benchmark_dirs(tmp_path, capsys):
     assert '  rain_mmh (200mm, storm): oracle 52.00 - adabn 44.00 = 8.00 mIoU [ok]' in out
     assert json.loads((tmp_path / 'goals.json').read_text())[3]['met'] is True
     assert list(load_reports([str(tmp_path)])) == ['acdc', 'storm']
+    # a benchmark's root: its protocols in the suite's order (benchmark.json)
+    (tmp_path / 'benchmark.json').write_text(json.dumps(
+        dict(settings=dict(protocols=dict(storm='s.py', acdc='a.py')))))
+    (tmp_path / 'other').mkdir()
+    (tmp_path / 'other' / 'report.json').write_text(json.dumps(dict(
+        source_only=_summary({'200mm': 40.0}))))
+    assert list(load_reports([str(tmp_path)])) == ['storm', 'acdc', 'other']
     with pytest.raises(FileNotFoundError, match='neither a report.json nor a folder'):
         load_reports([str(tmp_path / 'missing')])
