@@ -70,6 +70,11 @@ def _weather_stamp(root):
         return json.load(f)
 
 
+def _as_json(obj):
+    """``obj`` as it reads back from JSON (tuples as lists), to compare with a file."""
+    return json.loads(json.dumps(obj))
+
+
 def _clear_meta(root):
     """The clear set's ``proccity.json`` in ``root`` without its class counts (what
     the renders are a function of), or None when nothing is rendered there."""
@@ -170,7 +175,7 @@ def source_is_cached(source):
     meta = load_checkpoint_file(source['checkpoint']).get('meta') or {}
     cfg = Config.fromfile(source['config'])
     return (meta.get('config_fingerprint') == config_hash(cfg) and
-            meta.get('train_data') == json.loads(json.dumps(_source_data(cfg))))
+            meta.get('train_data') == _as_json(_source_data(cfg)))
 
 
 def prepare_source_model(source, work_root):
@@ -334,7 +339,7 @@ def finished_run_seconds(cfg, stamp=None):
         if not osp.isfile(stamp_file):
             return None
         with open(stamp_file) as f:
-            if json.load(f) != json.loads(json.dumps(stamp)):
+            if json.load(f) != _as_json(stamp):
                 return None
     return _status_seconds(status)
 

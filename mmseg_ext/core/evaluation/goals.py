@@ -80,13 +80,13 @@ def load_reports(paths):
         if osp.isfile(p):
             files.append(p)
         elif osp.isdir(p):
-            order = []
+            rank = {}
             if osp.isfile(osp.join(p, 'benchmark.json')):
                 with open(osp.join(p, 'benchmark.json')) as fh:
-                    order = list((json.load(fh).get('settings') or {}).get('protocols')
-                                 or [])
-            found = sorted(glob.glob(osp.join(p, '*', 'report.json')), key=lambda f: (
-                order.index(_folder(f)) if _folder(f) in order else len(order), f))
+                    order = (json.load(fh).get('settings') or {}).get('protocols') or []
+                rank = {name: i for i, name in enumerate(order)}
+            found = sorted(glob.glob(osp.join(p, '*', 'report.json')),
+                           key=lambda f: (rank.get(_folder(f), len(rank)), f))
             files += sorted(glob.glob(osp.join(p, 'report.json'))) + found
         else:
             raise FileNotFoundError(f'goals: {p} is neither a report.json nor a folder')
